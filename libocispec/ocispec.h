@@ -483,14 +483,16 @@ extern const oci_type oci_resources_type;        /* `ocirt update --resources FI
 void *oci_parse_data(const oci_type *type, const char *data, size_t len, const char *docname,
                      char **err);
 
-/* Read and parse a file; errors name the file by `docname` (or by `path` when docname is NULL). */
+/* Read and parse a file of at most 64 MiB.  Errors reading it name `path` ("<path>: No such file or
+ * directory"); errors in its content name `docname` (or `path` when docname is NULL). */
 void *oci_parse_file(const oci_type *type, const char *path, const char *docname, char **err);
 
 /* Write an object as JSON.  `pretty` indents with two spaces (as runc's output does) and ends with
  * a newline; otherwise the output is compact and ends with no newline.  Absent members (NULL
  * pointers, empty arrays and maps, optional integers whose has_ flag is false) are left out;
  * non-optional integers and booleans are always written.  Returns a malloc'd NUL-terminated
- * string; *len (if not NULL) receives its length.  Returns NULL only on an internal yajl error. */
+ * string; *len (if not NULL) receives its length.  Returns NULL when a string is not valid UTF-8
+ * (the output could not be read back), or on an internal yajl error. */
 char *oci_generate(const oci_type *type, const void *obj, bool pretty, size_t *len);
 
 /* Free an object and everything it owns; NULL is ignored. */

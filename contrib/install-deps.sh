@@ -1,0 +1,46 @@
+#!/bin/sh
+# install-deps.sh: install (Debian/Ubuntu, as root) everything needed to build and test ocirt.
+# Idempotent: when every package is already installed it does nothing, not even `apt-get update`.
+set -eu
+
+prog=install-deps.sh
+PACKAGES="
+  build-essential autoconf automake libtool pkg-config
+  libyajl-dev libseccomp-dev libcap-dev libdevmapper-dev
+  busybox-static bats jq iproute2 procps util-linux
+"
+
+command -v apt-get >/dev/null 2>&1 || {
+  echo "$prog: apt-get not found: this script is for Debian and its derivatives" >&2
+  exit 1
+}
+
+if [ "$(id -u)" -eq 0 ]; then
+  as_root=
+elif command -v sudo >/dev/null 2>&1; then
+  as_root=sudo
+else
+  echo "$prog: must run as root (or with sudo installed)" >&2
+  exit 1
+fi
+
+missing=
+for p in $PACKAGES; do
+  if [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" != installed ]; then
+    missing="$missing $p"
+  fi
+done
+
+if [ -z "$missing" ]; then
+  echo "$prog: all build and test dependencies are installed"
+  exit 0
+fi
+
+echo "$prog: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+# -qq keeps the log short; errors still go to stderr.  No stdin: never ask anything.
+$as_root apt-get -qq -o Dpkg::Use-Pty=0 update </dev/null
+# shellcheck disable=SC2086 # word splitting of the package list is meant
+$as_root apt-get -qq -y -o Dpkg::Use-Pty=0 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+  install --no-install-recommends $missing </dev/null >/dev/null
+echo "$prog: done"

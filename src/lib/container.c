@@ -1,0 +1,837 @@
+/* The OCI lifecycle.
+ *
+ * create                                   container init (pid 1 of the new pid namespace)
+ *   make state folder (locked), exec.fifo,
+ *   cgroup; clone(namespaces) ----------->  waits for GO
+ *   put the child in its cgroup
+ *   GO (+ state JSON for hooks) -------->   join namespaces by path, mounts, /dev
+ *                               <--------   HOOKS (only when prestart/createRuntime hooks exist)
+ *   run prestart, createRuntime hooks
+ *   HOOKS_DONE ------------------------->   createContainer hooks, masked paths, pivot_root,
+ *                                           hostname, cwd, find the executable
+ *                               <--------   READY (or ERROR with the message, at any step)
+ *   write state.json, --pid-file
+ *   ACK -------------------------------->   waits for a byte on exec.fifo
+ * start: writes the byte, removes exec.fifo ->  startContainer hooks, user, caps, exec
+ *   poststart hooks
+ *
+ * The child notices a parent that died mid-create by EOF on the sync socket and exits, so a
+ * killed `create` never leaves a process waiting forever.
+ */
+#include "config.h"
+#include "container.h"
+#include "bundle.h"
+#include "cgroup.h"
+#include "hooks.h"
+#include "namespaces.h"
+#include "process.h"
+#include "rootfs.h"
+#include "state.h"
+#include "utils.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+void (*ocirt_warning_handler)(const char *msg);
+
+static void warn(const char *msg)
+{
+  if (ocirt_warning_handler)
+    ocirt_warning_handler(msg);
+}
+
+/* ---- the sync socket ------------------------------------------------------------------------- */
+
+enum sync_type { SYNC_GO = 1, SYNC_HOOKS, SYNC_HOOKS_DONE, SYNC_READY, SYNC_ACK, SYNC_ERROR };
+
+typedef struct {
+  int32_t type;
+  int32_t errno_value;
+  uint32_t len; /* payload bytes that follow */
+} sync_header;
+
+#define SYNC_MAX_PAYLOAD (1 << 20)
+
+static int sync_send(int fd, enum sync_type type, int errno_value, const char *payload, ocirt_error *err)
+{
+  size_t len = payload ? strlen(payload) : 0;
+  if (len > SYNC_MAX_PAYLOAD)
+    len = SYNC_MAX_PAYLOAD;
+  cleanup_free char *buf = xmalloc(sizeof(sync_header) + len);
+  sync_header h = { type, errno_value, (uint32_t) len };
+  memcpy(buf, &h, sizeof(h));
+  if (len)
+    memcpy(buf + sizeof(h), payload, len);
+  if (TEMP_FAILURE_RETRY(send(fd, buf, sizeof(h) + len, MSG_NOSIGNAL)) < 0)
+    return error_set(err, errno, "sync socket: send");
+  return 0;
+}
+
+/* Receive one message.  Returns 0 on EOF (the peer is gone), 1 with a message. */
+static int sync_recv(int fd, sync_header *h, char **payload, ocirt_error *err)
+{
+  *payload = NULL;
+  ssize_t size = TEMP_FAILURE_RETRY(recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC));
+  if (size < 0)
+    return error_set(err, errno, "sync socket: receive");
+  if (size == 0)
+    return 0;
+  if ((size_t) size < sizeof(*h) || (size_t) size > sizeof(*h) + SYNC_MAX_PAYLOAD)
+    return error_set(err, EPROTO, "sync socket: message of %zd bytes", size);
+  cleanup_free char *buf = xmalloc((size_t) size + 1);
+  ssize_t got = TEMP_FAILURE_RETRY(recv(fd, buf, (size_t) size, 0));
+  if (got != size)
+    return error_set(err, got < 0 ? errno : EPROTO, "sync socket: receive");
+  memcpy(h, buf, sizeof(*h));
+  if (h->len != (size_t) size - sizeof(*h))
+    return error_set(err, EPROTO, "sync socket: bad length");
+  *payload = xmalloc(h->len + 1);
+  memcpy(*payload, buf + sizeof(*h), h->len);
+  (*payload)[h->len] = '\0';
+  return 1;
+}
+
+/* ---- state JSON for hooks and `ocirt state` --------------------------------------------------- */
+
+static char *state_json(const char *id, const char *status, pid_t pid, const char *bundle,
+                        const oci_spec *spec)
+{
+  oci_state st = {
+    .oci_version = (char *) OCI_SPEC_VERSION,
+    .id = (char *) id,
+    .pid = (int32_t) pid,
+    .status = (char *) status,
+    .bundle = (char *) bundle,
+  };
+  if (spec) {
+    st.annotations_keys = spec->annotations_keys;
+    st.annotations_values = spec->annotations_values;
+    st.annotations_len = spec->annotations_len;
+  }
+  return oci_generate(&oci_state_type, &st, false, NULL);
+}
+
+/* ---- the container's init process ------------------------------------------------------------ */
+
+typedef struct {
+  const char *id;
+  const create_options *opts;
+  container_config *cfg;
+  namespace_plan *ns;
+  const char *cgroup_path;
+  int sync_fd;
+  int fifo_fd;
+  int close_fds[3]; /* the parent's fds the child must not keep (the state lock above all) */
+} init_args;
+
+/* Everything before READY.  Errors go back to the parent, which prints them. */
+static int init_setup(init_args *a, char **exe, char **hook_state, ocirt_error *err)
+{
+  const oci_spec *spec = a->cfg->spec;
+  const oci_hooks *hooks = spec->hooks;
+  sync_header h;
+  int r = sync_recv(a->sync_fd, &h, hook_state, err);
+  if (r <= 0 || h.type != SYNC_GO)
+    _exit(1); /* the parent is gone: nothing to report to */
+
+  if (namespace_join_paths(a->ns, err) < 0)
+    return -1;
+  if (a->ns->unshare_late && unshare(a->ns->unshare_late) < 0)
+    return error_set(err, errno, "unshare cgroup namespace");
+  umask(0);
+
+  rootfs_context rctx = {
+    .spec = spec,
+    .rootfs = a->cfg->rootfs,
+    .cgroup_path = a->cgroup_path,
+    .cgroup_ns = namespace_plan_has(a->ns, CLONE_NEWCGROUP),
+    .root_fd = -1,
+  };
+  if (rootfs_prepare(&rctx, err) < 0)
+    return -1;
+
+  /* Ask the parent to run its hooks only when there are some: a round trip saved on the hot path. */
+  if (hooks && hooks->prestart_len + hooks->create_runtime_len > 0) {
+    if (sync_send(a->sync_fd, SYNC_HOOKS, 0, NULL, err) < 0)
+      return -1;
+    cleanup_free char *ignored = NULL;
+    r = sync_recv(a->sync_fd, &h, &ignored, err);
+    if (r <= 0 || h.type != SYNC_HOOKS_DONE)
+      _exit(1);
+  }
+  if (hooks && hooks_run(hooks->create_container, hooks->create_container_len, "createContainer", *hook_state, err) < 0)
+    return -1;
+
+  const oci_process *p = spec->process;
+  if (rootfs_mkdir_in_root(rctx.root_fd, p->cwd, err) < 0)
+    return error_wrap(err, "create cwd `%s`", p->cwd);
+  if (p->has_oom_score_adj) {
+    char buf[16];
+    snprintf(buf, sizeof(buf), "%d", p->oom_score_adj);
+    if (write_file_at(AT_FDCWD, "/proc/self/oom_score_adj", buf, err) < 0)
+      return -1;
+  }
+  if (rootfs_mask_paths(&rctx, err) < 0)
+    return -1;
+  if (rootfs_pivot(&rctx, a->opts->no_pivot, err) < 0)
+    return -1;
+
+  if (spec->hostname && spec->hostname[0] && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+    return error_set(err, errno, "set hostname `%s`", spec->hostname);
+  if (spec->domainname && spec->domainname[0] && setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
+    return error_set(err, errno, "set domainname `%s`", spec->domainname);
+  if (chdir(p->cwd) < 0)
+    return error_set(err, errno, "chdir to cwd `%s`", p->cwd);
+  if (process_find_executable(p, exe, err) < 0)
+    return -1;
+  if (process_apply_rlimits(p, err) < 0)
+    return -1;
+  /* Nothing of the host may reach the user's program: every fd past stdio (and the preserved
+   * ones) is closed at exec. */
+  if (mark_fds_cloexec_from(3 + (int) a->opts->preserve_fds, err) < 0)
+    return -1;
+  for (unsigned i = 0; i < a->opts->preserve_fds; i++) {
+    int fd = 3 + (int) i;
+    int flags = fcntl(fd, F_GETFD);
+    if (flags >= 0)
+      fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+  }
+  return 0;
+}
+
+/* Block until `start` writes a byte on exec.fifo. */
+static int wait_for_start(int fifo_fd, ocirt_error *err)
+{
+  for (;;) {
+    fd_set set;
+    FD_ZERO(&set);
+    FD_SET(fifo_fd, &set);
+    if (select(fifo_fd + 1, &set, NULL, NULL, NULL) < 0 && errno != EINTR)
+      return error_set(err, errno, "wait on exec.fifo");
+    char byte;
+    ssize_t n = read(fifo_fd, &byte, 1);
+    if (n == 1)
+      return 0;
+    if (n < 0 && errno != EAGAIN && errno != EINTR)
+      return error_set(err, errno, "read exec.fifo");
+    /* A writer came and went without a byte: wait a little, do not spin. */
+    struct timespec ts = { 0, 10 * 1000 * 1000 };
+    nanosleep(&ts, NULL);
+  }
+}
+
+static void __attribute__((noreturn)) container_init(init_args *a)
+{
+  cleanup_error ocirt_error err = { 0 };
+  cleanup_free char *exe = NULL, *hook_state = NULL;
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  /* The state folder's flock belongs to the open file, which the clone shares: holding it here
+   * would lock out `start` and `delete` for as long as we wait. */
+  for (size_t i = 0; i < sizeof(a->close_fds) / sizeof(a->close_fds[0]); i++)
+    if (a->close_fds[i] >= 0)
+      close(a->close_fds[i]);
+
+  if (init_setup(a, &exe, &hook_state, &err) < 0) {
+    cleanup_error ocirt_error ignored = { 0 };
+    sync_send(a->sync_fd, SYNC_ERROR, err.errno_value, err.msg, &ignored);
+    _exit(1);
+  }
+  if (sync_send(a->sync_fd, SYNC_READY, 0, NULL, &err) < 0)
+    _exit(1);
+  sync_header h;
+  cleanup_free char *ignored = NULL;
+  if (sync_recv(a->sync_fd, &h, &ignored, &err) <= 0 || h.type != SYNC_ACK)
+    _exit(1);
+  close(a->sync_fd);
+
+  const oci_spec *spec = a->cfg->spec;
+  if (wait_for_start(a->fifo_fd, &err) < 0)
+    goto fail;
+  close(a->fifo_fd);
+  if (spec->hooks
+      && hooks_run(spec->hooks->start_container, spec->hooks->start_container_len, "startContainer", hook_state, &err)
+             < 0)
+    goto fail;
+  if (process_apply_identity(spec->process, &err) < 0)
+    goto fail;
+  process_exec(spec->process, exe, &err);
+fail:
+  /* After start nobody waits on the sync socket: the container's stderr is the place. */
+  dprintf(2, "ocirt: %s\n", err.msg);
+  _exit(127);
+}
+
+/* ---- create ---------------------------------------------------------------------------------- */
+
+typedef struct {
+  container_handle state;
+  container_config cfg;
+  namespace_plan ns;
+  char *cgroup_path;
+  bool cgroup_made;
+  int fifo_fd;
+  int sync_fd;
+  pid_t pid;
+  uint64_t pid_start;
+  char *created;
+} create_context;
+
+/* Undo a half-made container, newest first; quiet, since the first error is the one to report. */
+static void create_undo(create_context *c)
+{
+  cleanup_error ocirt_error ignored = { 0 };
+  if (c->pid > 0) {
+    kill(c->pid, SIGKILL);
+    TEMP_FAILURE_RETRY(waitpid(c->pid, NULL, 0));
+    c->pid = -1;
+  }
+  if (c->cgroup_made) {
+    cgroup_kill_all(c->cgroup_path, SIGKILL, &ignored);
+    cgroup_destroy(c->cgroup_path, &ignored);
+    c->cgroup_made = false;
+  }
+  if (c->state.dir_fd >= 0)
+    state_destroy(&c->state, &ignored);
+}
+
+static void create_context_free(create_context *c)
+{
+  if (c->sync_fd >= 0)
+    close(c->sync_fd);
+  if (c->fifo_fd >= 0)
+    close(c->fifo_fd);
+  namespace_plan_close(&c->ns);
+  config_free(&c->cfg);
+  state_close(&c->state);
+  free(c->cgroup_path);
+  free(c->created);
+}
+
+static int write_pid_file(const char *path, pid_t pid, ocirt_error *err)
+{
+  char buf[32];
+  snprintf(buf, sizeof(buf), "%d", (int) pid);
+  cleanup_free char *copy = xstrdup(path);
+  char *slash = strrchr(copy, '/');
+  const char *name = slash ? slash + 1 : copy;
+  cleanup_close int dir_fd = -1;
+  if (slash) {
+    *slash = '\0';
+    dir_fd = open(slash == copy ? "/" : copy, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0)
+      return error_set(err, errno, "pid file `%s`", path);
+  }
+  if (write_file_atomic_at(slash ? dir_fd : AT_FDCWD, name, buf, strlen(buf), 0644, err) < 0)
+    return error_wrap(err, "pid file `%s`", path);
+  return 0;
+}
+
+/* Wait for the child's messages until READY; run the parent's hooks when asked. */
+static int create_sync(create_context *c, const char *id, const char *hook_state, ocirt_error *err)
+{
+  const oci_hooks *hooks = c->cfg.spec->hooks;
+  for (;;) {
+    sync_header h;
+    cleanup_free char *payload = NULL;
+    int r = sync_recv(c->sync_fd, &h, &payload, err);
+    if (r < 0)
+      return -1;
+    if (r == 0) {
+      int status = 0;
+      if (TEMP_FAILURE_RETRY(waitpid(c->pid, &status, 0)) == c->pid)
+        c->pid = -1;
+      if (WIFSIGNALED(status))
+        return error_set(err, 0, "container init was killed by signal %d before it was ready", WTERMSIG(status));
+      return error_set(err, 0, "container init exited with status %d before it was ready", WEXITSTATUS(status));
+    }
+    switch (h.type) {
+    case SYNC_ERROR:
+      return error_take(err, h.errno_value, steal_ptr(&payload));
+    case SYNC_HOOKS:
+      if (hooks_run(hooks->prestart, hooks->prestart_len, "prestart", hook_state, err) < 0
+          || hooks_run(hooks->create_runtime, hooks->create_runtime_len, "createRuntime", hook_state, err) < 0)
+        return -1;
+      if (sync_send(c->sync_fd, SYNC_HOOKS_DONE, 0, NULL, err) < 0)
+        return -1;
+      break;
+    case SYNC_READY:
+      return 0;
+    default:
+      return error_set(err, EPROTO, "container %s: unexpected message %d from init", id, h.type);
+    }
+  }
+}
+
+/* Clone the init process into its namespaces.  A pid namespace given by path is entered by the
+ * parent just for the clone (setns on a pid namespace only affects children). */
+static pid_t clone_init(create_context *c, init_args *args, ocirt_error *err)
+{
+  size_t n;
+  const namespace_type *table = namespace_table(&n);
+  int pid_index = -1;
+  for (size_t i = 0; i < n; i++)
+    if (table[i].clone_flag == CLONE_NEWPID)
+      pid_index = (int) i;
+  cleanup_close int own_pidns = -1;
+  if (c->ns.join_fds[pid_index] >= 0) {
+    own_pidns = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+    if (own_pidns < 0 || setns(c->ns.join_fds[pid_index], CLONE_NEWPID) < 0)
+      return error_set(err, errno, "join pid namespace");
+  }
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = (pid_t) syscall(SYS_clone, (unsigned long) (SIGCHLD | c->ns.clone_flags), NULL, NULL, NULL, NULL);
+  if (pid == 0)
+    container_init(args);
+  int saved = errno;
+  if (own_pidns >= 0)
+    setns(own_pidns, CLONE_NEWPID);
+  if (pid < 0)
+    return error_set(err, saved, "clone the container's init process");
+  return pid;
+}
+
+static int do_create(const ocirt_runtime *rt, const char *id, const create_options *opts, create_context *c,
+                     ocirt_error *err)
+{
+  if (state_validate_id(id, err) < 0)
+    return -1;
+  if (config_load(opts->bundle ? opts->bundle : ".", &c->cfg, err) < 0)
+    return -1;
+  for (char **w = c->cfg.warnings; w && *w; w++)
+    warn(*w);
+  const oci_spec *spec = c->cfg.spec;
+  if (spec->process->terminal && opts->console_socket == NULL)
+    return error_set(err, 0, "config.json: .process.terminal: true needs --console-socket to send the terminal to");
+  if (namespace_plan_init(&c->ns, spec->linux_, err) < 0)
+    return -1;
+  if (cgroup_path_for(spec->linux_ ? spec->linux_->cgroups_path : NULL, id, &c->cgroup_path, err) < 0)
+    return -1;
+
+  /* From here on, everything made is undone on failure by create_undo(). */
+  if (state_create(rt->root, id, &c->state, err) < 0)
+    return -1; /* an existing container of this id is not ours to undo: dir_fd stays -1 */
+  if (write_file_atomic_at(c->state.dir_fd, STATE_CONFIG, c->cfg.raw, c->cfg.raw_len, 0600, err) < 0)
+    return -1;
+  if (mkfifoat(c->state.dir_fd, STATE_FIFO, 0600) < 0)
+    return error_set(err, errno, "create exec.fifo");
+  /* Opened for reading before the clone: the child inherits it and never needs the path. */
+  c->fifo_fd = openat(c->state.dir_fd, STATE_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (c->fifo_fd < 0)
+    return error_set(err, errno, "open exec.fifo");
+  if (cgroup_create(c->cgroup_path, err) < 0)
+    return -1;
+  c->cgroup_made = true;
+
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    return error_set(err, errno, "socketpair");
+  c->sync_fd = sv[0];
+  init_args args = {
+    .id = id, .opts = opts, .cfg = &c->cfg, .ns = &c->ns, .cgroup_path = c->cgroup_path,
+    .sync_fd = sv[1], .fifo_fd = c->fifo_fd,
+    .close_fds = { c->state.dir_fd, c->state.root_fd, sv[0] },
+  };
+  c->pid = clone_init(c, &args, err);
+  close(sv[1]);
+  if (c->pid < 0)
+    return -1;
+  if (proc_start_time(c->pid, &c->pid_start, NULL) < 0)
+    return error_set(err, errno, "read the start time of pid %d", (int) c->pid);
+  if (cgroup_enter(c->cgroup_path, c->pid, err) < 0)
+    return -1;
+
+  cleanup_free char *hook_state = state_json(id, "creating", c->pid, c->cfg.bundle, spec);
+  if (sync_send(c->sync_fd, SYNC_GO, 0, hook_state, err) < 0 || create_sync(c, id, hook_state, err) < 0)
+    return -1;
+
+  c->created = now_rfc3339();
+  oci_container_status status = {
+    .id = (char *) id,
+    .pid = (int32_t) c->pid,
+    .pid_start = c->pid_start,
+    .status = (char *) "created",
+    .bundle = c->cfg.bundle,
+    .rootfs = c->cfg.rootfs,
+    .created = c->created,
+    .owner = (char *) "",
+    .cgroup_path = c->cgroup_path,
+    .systemd_cgroup = rt->systemd_cgroup,
+    .annotations_keys = spec->annotations_keys,
+    .annotations_values = spec->annotations_values,
+    .annotations_len = spec->annotations_len,
+  };
+  size_t len;
+  cleanup_free char *json = oci_generate(&oci_container_status_type, &status, false, &len);
+  if (write_file_atomic_at(c->state.dir_fd, STATE_FILE, json, len, 0600, err) < 0)
+    return -1;
+  if (opts->pid_file && write_pid_file(opts->pid_file, c->pid, err) < 0)
+    return -1;
+  return sync_send(c->sync_fd, SYNC_ACK, 0, NULL, err);
+}
+
+static int create_common(const ocirt_runtime *rt, const char *id, const create_options *opts, create_context *c,
+                         ocirt_error *err)
+{
+  memset(c, 0, sizeof(*c));
+  c->state = (container_handle) CONTAINER_HANDLE_INIT;
+  c->fifo_fd = c->sync_fd = -1;
+  c->pid = -1;
+  if (do_create(rt, id, opts, c, err) < 0) {
+    create_undo(c);
+    create_context_free(c);
+    return error_wrap(err, "create %s", id);
+  }
+  return 0;
+}
+
+int container_create(const ocirt_runtime *rt, const char *id, const create_options *opts, ocirt_error *err)
+{
+  create_context c;
+  if (create_common(rt, id, opts, &c, err) < 0)
+    return -1;
+  create_context_free(&c);
+  return 0;
+}
+
+/* ---- start ----------------------------------------------------------------------------------- */
+
+static int load_saved_config(container_handle *h, oci_spec **spec, ocirt_error *err)
+{
+  cleanup_free char *data = NULL;
+  size_t len;
+  char *msg = NULL;
+  if (read_file_at(h->dir_fd, STATE_CONFIG, 64 << 20, &data, &len, err) < 0)
+    return -1;
+  *spec = oci_parse_data(&oci_spec_type, data, len, "config.json", &msg);
+  if (*spec == NULL)
+    return error_take(err, 0, msg);
+  return 0;
+}
+
+static int start_locked(container_handle *h, ocirt_error *err)
+{
+  if (state_load(h, err) < 0)
+    return -1;
+  bool alive;
+  const char *status = state_live_status(h, &alive);
+  if (strcmp(status, "created") != 0)
+    return error_set(err, 0, "cannot start a container that is %s", status);
+  cleanup_close int fifo = openat(h->dir_fd, STATE_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fifo < 0) {
+    if (errno == ENXIO)
+      return error_set(err, 0, "container init is not waiting for start: it exited");
+    return error_set(err, errno, "open exec.fifo");
+  }
+  if (write_all(fifo, "0", 1) < 0)
+    return error_set(err, errno, "write exec.fifo");
+  unlinkat(h->dir_fd, STATE_FIFO, 0);
+  free(h->status->status);
+  h->status->status = xstrdup("running");
+  if (state_save(h, err) < 0)
+    return -1;
+
+  oci_spec *spec = NULL;
+  if (load_saved_config(h, &spec, err) < 0)
+    return -1;
+  int ret = 0;
+  if (spec->hooks && spec->hooks->poststart_len) {
+    cleanup_free char *json = state_json(h->id, "running", h->status->pid, h->status->bundle, spec);
+    if (hooks_run(spec->hooks->poststart, spec->hooks->poststart_len, "poststart", json, err) < 0) {
+      /* The spec: a failing poststart hook stops the container. */
+      kill(h->status->pid, SIGKILL);
+      ret = -1;
+    }
+  }
+  oci_spec_free(spec);
+  return ret;
+}
+
+int container_start(const ocirt_runtime *rt, const char *id, ocirt_error *err)
+{
+  cleanup_handle container_handle h = CONTAINER_HANDLE_INIT;
+  if (state_open(rt->root, id, true, &h, err) < 0 || start_locked(&h, err) < 0)
+    return error_wrap(err, "start %s", id);
+  return 0;
+}
+
+/* ---- state and list ---------------------------------------------------------------------------- */
+
+static oci_state *make_state(container_handle *h, ocirt_error *err)
+{
+  oci_state *st = xcalloc(1, sizeof(*st));
+  st->oci_version = xstrdup(OCI_SPEC_VERSION);
+  st->id = xstrdup(h->id);
+  cleanup_error ocirt_error load_err = { 0 };
+  if (state_load(h, &load_err) < 0) {
+    /* No state.json yet: create still holds the lock, or died before writing it. */
+    st->status = xstrdup(load_err.errno_value == ENOENT ? "creating" : "stopped");
+    st->bundle = xstrdup("");
+    st->created = xstrdup("");
+    st->owner = xstrdup("");
+    return st;
+  }
+  bool alive;
+  const oci_container_status *s = h->status;
+  st->status = xstrdup(state_live_status(h, &alive));
+  st->pid = alive ? s->pid : 0;
+  st->bundle = xstrdup(s->bundle);
+  st->rootfs = xstrdup(s->rootfs ? s->rootfs : "");
+  st->created = xstrdup(s->created ? s->created : "");
+  st->owner = xstrdup(s->owner ? s->owner : "");
+  st->annotations_len = s->annotations_len;
+  if (s->annotations_len) {
+    st->annotations_keys = xcalloc(s->annotations_len, sizeof(char *));
+    st->annotations_values = xcalloc(s->annotations_len, sizeof(char *));
+    for (size_t i = 0; i < s->annotations_len; i++) {
+      st->annotations_keys[i] = xstrdup(s->annotations_keys[i]);
+      st->annotations_values[i] = xstrdup(s->annotations_values[i]);
+    }
+  }
+  (void) err;
+  return st;
+}
+
+int container_state(const ocirt_runtime *rt, const char *id, oci_state **out, ocirt_error *err)
+{
+  cleanup_handle container_handle h = CONTAINER_HANDLE_INIT;
+  if (state_validate_id(id, err) < 0 || state_open(rt->root, id, false, &h, err) < 0)
+    return error_wrap(err, "state %s", id);
+  *out = make_state(&h, err);
+  return 0;
+}
+
+int container_list(const ocirt_runtime *rt, oci_state ***out, size_t *n, ocirt_error *err)
+{
+  cleanup_strv char **ids = NULL;
+  size_t count;
+  *out = NULL;
+  *n = 0;
+  if (state_list_ids(rt->root, &ids, &count, err) < 0)
+    return error_wrap(err, "list");
+  *out = xcalloc(count + 1, sizeof(oci_state *));
+  for (size_t i = 0; i < count; i++) {
+    cleanup_handle container_handle h = CONTAINER_HANDLE_INIT;
+    cleanup_error ocirt_error ignored = { 0 };
+    if (state_open(rt->root, ids[i], false, &h, &ignored) < 0)
+      continue; /* deleted meanwhile */
+    (*out)[(*n)++] = make_state(&h, err);
+  }
+  return 0;
+}
+
+/* ---- kill ------------------------------------------------------------------------------------ */
+
+/* A pidfd for the container's init, only if the pid still is that process (not a reused pid). */
+static int open_init_pidfd(const oci_container_status *s)
+{
+  if (s->pid <= 0)
+    return -1;
+  int fd = (int) syscall(SYS_pidfd_open, s->pid, 0);
+  if (fd < 0)
+    return -1;
+  uint64_t start;
+  bool zombie;
+  if (proc_start_time(s->pid, &start, &zombie) < 0 || start != s->pid_start) {
+    close(fd);
+    errno = ESRCH;
+    return -1;
+  }
+  return fd;
+}
+
+int container_kill(const ocirt_runtime *rt, const char *id, int sig, bool all, ocirt_error *err)
+{
+  cleanup_handle container_handle h = CONTAINER_HANDLE_INIT;
+  if (state_validate_id(id, err) < 0 || state_open(rt->root, id, true, &h, err) < 0 || state_load(&h, err) < 0)
+    return error_wrap(err, "kill %s", id);
+  bool alive;
+  const char *status = state_live_status(&h, &alive);
+  if (!alive)
+    return error_set(err, 0, "kill %s: container not running (%s)", id, status);
+  if (all && h.status->cgroup_path) {
+    if (cgroup_kill_all(h.status->cgroup_path, sig, err) < 0)
+      return error_wrap(err, "kill %s", id);
+    return 0;
+  }
+  cleanup_close int pidfd = open_init_pidfd(h.status);
+  if (pidfd < 0)
+    return error_set(err, errno, "kill %s", id);
+  if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+    return error_set(err, errno, "kill %s: signal %d", id, sig);
+  return 0;
+}
+
+/* ---- delete ---------------------------------------------------------------------------------- */
+
+/* Wait until the process behind pidfd has exited, up to timeout_ms. */
+static bool wait_pidfd(int pidfd, int timeout_ms)
+{
+  struct pollfd p = { pidfd, POLLIN, 0 };
+  return TEMP_FAILURE_RETRY(poll(&p, 1, timeout_ms)) == 1;
+}
+
+/* Kill whatever is left of the container and wait until its processes are gone. */
+static int kill_and_wait(container_handle *h, const char *cgroup_path, ocirt_error *err)
+{
+  cleanup_close int pidfd = h->status ? open_init_pidfd(h->status) : -1;
+  if (pidfd >= 0) {
+    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    if (!wait_pidfd(pidfd, 10000))
+      return error_set(err, ETIMEDOUT, "container init (pid %d) did not exit after SIGKILL", h->status->pid);
+  }
+  /* Processes that joined later (exec) or escaped the pid namespace's teardown: kill via cgroup. */
+  for (int attempt = 0; attempt < 1000; attempt++) {
+    cleanup_error ocirt_error ignored = { 0 };
+    int n = cgroup_kill_all(cgroup_path, SIGKILL, &ignored);
+    if (n <= 0)
+      return 0;
+    struct timespec ts = { 0, 10 * 1000 * 1000 };
+    nanosleep(&ts, NULL);
+  }
+  return error_set(err, ETIMEDOUT, "processes of cgroup `%s` did not exit", cgroup_path);
+}
+
+static int delete_locked(container_handle *h, bool force, ocirt_error *err)
+{
+  cleanup_error ocirt_error load_err = { 0 };
+  bool loaded = state_load(h, &load_err) == 0;
+  oci_spec *spec = NULL;
+  cleanup_error ocirt_error config_err = { 0 };
+  load_saved_config(h, &spec, &config_err);
+
+  bool alive = false;
+  const char *status = loaded ? state_live_status(h, &alive) : "stopped";
+  if (alive && !force && strcmp(status, "created") != 0)
+    return error_set(err, 0, "cannot delete container %s that is not stopped: %s", h->id, status);
+
+  cleanup_free char *cgroup_path = NULL;
+  if (loaded && h->status->cgroup_path)
+    cgroup_path = xstrdup(h->status->cgroup_path);
+  else {
+    cleanup_error ocirt_error ignored = { 0 };
+    if (cgroup_path_for(spec && spec->linux_ ? spec->linux_->cgroups_path : NULL, h->id, &cgroup_path, &ignored) < 0)
+      cgroup_path = NULL;
+  }
+  int ret = 0;
+  if (cgroup_path && kill_and_wait(h, cgroup_path, err) < 0)
+    ret = -1;
+  if (ret == 0 && spec && spec->hooks && spec->hooks->poststop_len) {
+    cleanup_free char *json
+        = state_json(h->id, "stopped", 0, loaded ? h->status->bundle : "", spec);
+    cleanup_error ocirt_error hook_err = { 0 };
+    /* The spec: a failing poststop hook is a warning, the delete goes on. */
+    if (hooks_run(spec->hooks->poststop, spec->hooks->poststop_len, "poststop", json, &hook_err) < 0)
+      warn(hook_err.msg);
+  }
+  if (ret == 0 && cgroup_path && cgroup_destroy(cgroup_path, err) < 0)
+    ret = -1;
+  if (ret == 0)
+    ret = state_destroy(h, err);
+  oci_spec_free(spec);
+  return ret;
+}
+
+int container_delete(const ocirt_runtime *rt, const char *id, bool force, ocirt_error *err)
+{
+  cleanup_handle container_handle h = CONTAINER_HANDLE_INIT;
+  if (state_validate_id(id, err) < 0)
+    return error_wrap(err, "delete %s", id);
+  if (state_open(rt->root, id, true, &h, err) < 0) {
+    /* containerd deletes twice; the second delete --force of a gone container must succeed. */
+    if (force && err->errno_value == ENOENT) {
+      error_clear(err);
+      return 0;
+    }
+    return error_wrap(err, "delete %s", id);
+  }
+  if (delete_locked(&h, force, err) < 0)
+    return error_wrap(err, "delete %s", id);
+  return 0;
+}
+
+/* ---- run ------------------------------------------------------------------------------------- */
+
+static const int forwarded_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT };
+
+/* Wait for the container's init (our child), passing on the signals we receive. */
+static int wait_forwarding(pid_t pid, int *exit_status, ocirt_error *err)
+{
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  for (size_t i = 0; i < sizeof(forwarded_signals) / sizeof(int); i++)
+    sigaddset(&set, forwarded_signals[i]);
+  for (;;) {
+    int status;
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) {
+      *exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return 0;
+    }
+    if (r < 0 && errno != EINTR)
+      return error_set(err, errno, "wait for the container");
+    siginfo_t info;
+    int sig = sigwaitinfo(&set, &info);
+    if (sig > 0 && sig != SIGCHLD)
+      kill(pid, sig);
+  }
+}
+
+int container_run(const ocirt_runtime *rt, const char *id, const create_options *opts, int *exit_status,
+                  ocirt_error *err)
+{
+  *exit_status = 0;
+  /* Block the signals we forward before the clone, so none is lost; the child unblocks them. */
+  sigset_t set, old;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  for (size_t i = 0; i < sizeof(forwarded_signals) / sizeof(int); i++)
+    sigaddset(&set, forwarded_signals[i]);
+  if (!opts->detach)
+    sigprocmask(SIG_BLOCK, &set, &old);
+
+  create_context c;
+  if (create_common(rt, id, opts, &c, err) < 0)
+    return -1;
+  pid_t pid = c.pid;
+  c.pid = -1; /* from here the container is a real one: delete, not create_undo, removes it */
+  if (start_locked(&c.state, err) < 0) {
+    error_wrap(err, "run %s", id);
+    cleanup_error ocirt_error ignored = { 0 };
+    delete_locked(&c.state, true, &ignored);
+    if (!opts->detach)
+      TEMP_FAILURE_RETRY(waitpid(pid, NULL, 0));
+    create_context_free(&c);
+    return -1;
+  }
+  if (opts->detach) {
+    create_context_free(&c);
+    return 0;
+  }
+  /* Let other commands (state, kill) in while we wait. */
+  create_context_free(&c);
+  int ret = wait_forwarding(pid, exit_status, err);
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  if (ret < 0)
+    return error_wrap(err, "run %s", id);
+  if (!opts->keep && container_delete(rt, id, true, err) < 0)
+    return -1;
+  return 0;
+}
