@@ -203,8 +203,9 @@ teardown() {
     OCIRT_TEST_TIMEOUT=10 ocirt delete --force "$id" >/dev/null 2>"$BATS_TEST_TMPDIR/teardown.err" </dev/null 3>&- || rc=$?
     [ "$rc" -eq 0 ] || problems+=("ocirt delete --force $id exited $rc$([ "$rc" -ne 124 ] || echo ' (timed out)'): $(cat "$BATS_TEST_TMPDIR/teardown.err")")
   done
-  # A container made without --root (cli.bats tests the default root).
+  # A container made without --root (cli.bats tests the default root): only this test's own ids.
   for id in $ids; do
+    [[ $id == "$ID" || $id == "$ID"-* ]] || continue
     [ -e "/run/ocirt/$id" ] || continue
     timeout -k 2 10 "$OCIRT" delete --force "$id" >/dev/null 2>&1 </dev/null 3>&- ||
       problems+=("ocirt delete --force $id (root /run/ocirt) failed")
@@ -238,6 +239,10 @@ teardown() {
       sleep 0.1
       find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
     done
+  done
+
+  for id in $ids; do
+    [[ $id == "$ID" || $id == "$ID"-* ]] && [ -d "/run/ocirt/$id" ] && rm -rf "/run/ocirt/${id:?}"
   done
 
   [ ${#problems[@]} -eq 0 ] || fail "teardown: leaks:" "${problems[@]}"

@@ -423,14 +423,14 @@ invalid_id() {
   expect_status 0
   [ "${lines[0]}" = hello ]
   [ "${lines[1]}" = world ]
-  [ "${lines[2]}" = done ]
+  [ "${lines[2]}" = "done" ]
 }
 
 @test "stdio: stdin at end of file" {
   make_bundle 'cat; echo done'
   run_fg "$ID"
   expect_status 0
-  [ "$output" = done ]
+  [ "$output" = "done" ]
 }
 
 @test "file descriptors other than 0, 1, 2 are closed inside" {
@@ -501,6 +501,6 @@ invalid_id() {
   set_config '.root.readonly = true'
   run_fg "$ID"
   expect_status 0
-  [ "$output" = done ] || fail "output: $output"
+  [ "$output" = "done" ] || fail "output: $output"
   [ ! -e "$BUNDLE/rootfs/x" ]
 }

@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -150,6 +151,11 @@ static int init_setup(init_args *a, char **exe, char **hook_state, ocirt_error *
 
   if (namespace_join_paths(a->ns, err) < 0)
     return -1;
+  /* A session keyring of its own, so the container sees none of the host's keys (as runc does);
+   * kernels without keyrings (ENOSYS) or that refuse it to us are fine. */
+  if (!a->opts->no_new_keyring && syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, a->id) < 0
+      && errno != ENOSYS && errno != EPERM && errno != EACCES && errno != EDQUOT)
+    return error_set(err, errno, "join a new session keyring");
   if (a->ns->unshare_late && unshare(a->ns->unshare_late) < 0)
     return error_set(err, errno, "unshare cgroup namespace");
   umask(0);
@@ -631,7 +637,19 @@ int container_list(const ocirt_runtime *rt, oci_state ***out, size_t *n, ocirt_e
     cleanup_error ocirt_error ignored = { 0 };
     if (state_open(rt->root, ids[i], false, &h, &ignored) < 0)
       continue; /* deleted meanwhile */
-    (*out)[(*n)++] = make_state(&h, err);
+    oci_state *st = make_state(&h, err);
+    /* runc's list names the owner of the state folder (its state command leaves owner empty). */
+    struct stat sb;
+    if (fstat(h.dir_fd, &sb) == 0) {
+      struct passwd pw, *found = NULL;
+      char buf[1024];
+      free(st->owner);
+      if (getpwuid_r(sb.st_uid, &pw, buf, sizeof(buf), &found) == 0 && found)
+        st->owner = xstrdup(found->pw_name);
+      else
+        st->owner = xasprintf("#%u", (unsigned) sb.st_uid);
+    }
+    (*out)[(*n)++] = st;
   }
   return 0;
 }
@@ -718,8 +736,10 @@ static int delete_locked(container_handle *h, bool force, ocirt_error *err)
 
   bool alive = false;
   const char *status = loaded ? state_live_status(h, &alive) : "stopped";
-  if (alive && !force && strcmp(status, "created") != 0)
+  if (alive && !force && strcmp(status, "created") != 0) {
+    oci_spec_free(spec);
     return error_set(err, 0, "cannot delete container %s that is not stopped: %s", h->id, status);
+  }
 
   cleanup_free char *cgroup_path = NULL;
   if (loaded && h->status->cgroup_path)
