@@ -1,6 +1,7 @@
 #!/bin/sh
 # install-deps.sh: install (Debian/Ubuntu, as root) everything needed to build and test ocirt.
 # Idempotent: when every package is already installed it does nothing, not even `apt-get update`.
+# Waits for a dpkg lock held by another apt-get instead of failing.
 set -eu
 
 prog=install-deps.sh
@@ -39,8 +40,8 @@ fi
 echo "$prog: installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
 # -qq keeps the log short; errors still go to stderr.  No stdin: never ask anything.
-$as_root apt-get -qq -o Dpkg::Use-Pty=0 update </dev/null
+$as_root apt-get -qq -o Dpkg::Use-Pty=0 -o DPkg::Lock::Timeout=600 update </dev/null
 # shellcheck disable=SC2086 # word splitting of the package list is meant
-$as_root apt-get -qq -y -o Dpkg::Use-Pty=0 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+$as_root apt-get -qq -y -o Dpkg::Use-Pty=0 -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
   install --no-install-recommends $missing </dev/null >/dev/null
 echo "$prog: done"

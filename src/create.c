@@ -65,20 +65,12 @@ static int on_option(int opt, const char *arg, void *data)
 
 int create_options_parse(ocirt_global *g, int argc, char **argv, bool run, const char *help, create_options *o)
 {
-  static const struct option create_options_table[] = {
-    { "bundle", required_argument, NULL, 'b' },
-    { "pid-file", required_argument, NULL, OPT_PID_FILE },
-    { "console-socket", required_argument, NULL, OPT_CONSOLE_SOCKET },
-    { "no-pivot", no_argument, NULL, OPT_NO_PIVOT },
-    { "no-new-keyring", no_argument, NULL, OPT_NO_NEW_KEYRING },
-    { "preserve-fds", required_argument, NULL, OPT_PRESERVE_FDS },
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 },
-  };
-  static const struct option run_options_table[] = {
-    { "bundle", required_argument, NULL, 'b' },
+  /* One table for both commands: run's own options come first, and create skips them. */
+  static const struct option options_table[] = {
     { "detach", no_argument, NULL, 'd' },
     { "keep", no_argument, NULL, OPT_KEEP },
+#define RUN_ONLY_OPTIONS 2
+    { "bundle", required_argument, NULL, 'b' },
     { "pid-file", required_argument, NULL, OPT_PID_FILE },
     { "console-socket", required_argument, NULL, OPT_CONSOLE_SOCKET },
     { "no-pivot", no_argument, NULL, OPT_NO_PIVOT },
@@ -88,7 +80,7 @@ int create_options_parse(ocirt_global *g, int argc, char **argv, bool run, const
     { NULL, 0, NULL, 0 },
   };
   parse_data d = { g, o };
-  int first = cli_parse(g, argc, argv, run ? "b:d" : "b:", run ? run_options_table : create_options_table,
+  int first = cli_parse(g, argc, argv, run ? "b:d" : "b:", run ? options_table : options_table + RUN_ONLY_OPTIONS,
                         help, on_option, &d);
   if (first < 0)
     return first;
