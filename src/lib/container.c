@@ -26,6 +26,7 @@
 #include "namespaces.h"
 #include "process.h"
 #include "rootfs.h"
+#include "seccomp_profile.h"
 #include "state.h"
 #include "utils.h"
 
@@ -136,6 +137,8 @@ typedef struct {
   const char *cgroup_path;
   int sync_fd;
   int fifo_fd;
+  const seccomp_filter *seccomp; /* NULL without linux.seccomp */
+  int seccomp_listener;          /* connected to linux.seccomp.listenerPath, or -1 */
   int close_fds[3]; /* the parent's fds the child must not keep (the state lock above all) */
 } init_args;
 
@@ -240,6 +243,25 @@ static int wait_for_start(int fifo_fd, ocirt_error *err)
   }
 }
 
+/* Install the seccomp filter; a NOTIFY filter's fd goes to the agent with the process state. */
+static int init_seccomp(init_args *a, const char *hook_state, ocirt_error *err)
+{
+  cleanup_close int notify_fd = -1;
+  if (seccomp_filter_load(a->seccomp, &notify_fd, err) < 0)
+    return -1;
+  if (notify_fd < 0)
+    return 0;
+  /* Our host pid, as the hooks' state has it (getpid() says 1 in a new pid namespace). */
+  cleanup_free char *parse_error = NULL;
+  oci_state *st = oci_parse_data(&oci_state_type, hook_state, strlen(hook_state), "state", &parse_error);
+  pid_t pid = st ? st->pid : 0;
+  oci_free(&oci_state_type, st);
+  const oci_seccomp *cfg = a->cfg->spec->linux_->seccomp;
+  int r = seccomp_listener_send(a->seccomp_listener, notify_fd, pid, cfg->listener_metadata, hook_state, err);
+  close(a->seccomp_listener);
+  return r;
+}
+
 static void __attribute__((noreturn)) container_init(init_args *a)
 {
   cleanup_error ocirt_error err = { 0 };
@@ -274,7 +296,14 @@ static void __attribute__((noreturn)) container_init(init_args *a)
       && hooks_run(spec->hooks->start_container, spec->hooks->start_container_len, "startContainer", hook_state, &err)
              < 0)
     goto fail;
+  /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before the capabilities go (as
+   * runc); with it, as late as possible, so the filter sees the fewest of our own syscalls. */
+  bool nnp = spec->process->no_new_privileges;
+  if (a->seccomp && !nnp && init_seccomp(a, hook_state, &err) < 0)
+    goto fail;
   if (process_apply_identity(spec->process, &err) < 0)
+    goto fail;
+  if (a->seccomp && nnp && init_seccomp(a, hook_state, &err) < 0)
     goto fail;
   process_exec(spec->process, exe, &err);
 fail:
@@ -293,6 +322,8 @@ typedef struct {
   bool cgroup_made;
   int fifo_fd;
   int sync_fd;
+  seccomp_filter *seccomp;
+  int seccomp_listener;
   pid_t pid;
   uint64_t pid_start;
   char *created;
@@ -322,6 +353,9 @@ static void create_context_free(create_context *c)
     close(c->sync_fd);
   if (c->fifo_fd >= 0)
     close(c->fifo_fd);
+  if (c->seccomp_listener >= 0)
+    close(c->seccomp_listener);
+  seccomp_filter_free(c->seccomp);
   namespace_plan_close(&c->ns);
   config_free(&c->cfg);
   state_close(&c->state);
@@ -429,6 +463,15 @@ static int do_create(const ocirt_runtime *rt, const char *id, const create_optio
     return -1;
   if (cgroup_path_for(spec->linux_ ? spec->linux_->cgroups_path : NULL, id, &c->cgroup_path, err) < 0)
     return -1;
+  if (spec->linux_ && spec->linux_->seccomp) {
+    if (seccomp_filter_build(spec->linux_->seccomp, &c->seccomp, err) < 0)
+      return -1;
+    if (seccomp_filter_has_notify(c->seccomp)) {
+      c->seccomp_listener = seccomp_listener_connect(spec->linux_->seccomp->listener_path, err);
+      if (c->seccomp_listener < 0)
+        return -1;
+    }
+  }
 
   /* From here on, everything made is undone on failure by create_undo(). */
   if (state_create(rt->root, id, &c->state, err) < 0)
@@ -451,7 +494,7 @@ static int do_create(const ocirt_runtime *rt, const char *id, const create_optio
   c->sync_fd = sv[0];
   init_args args = {
     .id = id, .opts = opts, .cfg = &c->cfg, .ns = &c->ns, .cgroup_path = c->cgroup_path,
-    .sync_fd = sv[1], .fifo_fd = c->fifo_fd,
+    .sync_fd = sv[1], .fifo_fd = c->fifo_fd, .seccomp = c->seccomp, .seccomp_listener = c->seccomp_listener,
     .close_fds = { c->state.dir_fd, c->state.root_fd, sv[0] },
   };
   c->pid = clone_init(c, &args, err);
@@ -497,7 +540,7 @@ static int create_common(const ocirt_runtime *rt, const char *id, const create_o
 {
   memset(c, 0, sizeof(*c));
   c->state = (container_handle) CONTAINER_HANDLE_INIT;
-  c->fifo_fd = c->sync_fd = -1;
+  c->fifo_fd = c->sync_fd = c->seccomp_listener = -1;
   c->pid = -1;
   if (do_create(rt, id, opts, c, err) < 0) {
     create_undo(c);
