@@ -20,6 +20,7 @@ static const struct {
 } commands[] = {
   { "create", cmd_create, "create a container (its process waits for start)" },
   { "delete", cmd_delete, "delete a stopped container and everything it holds" },
+  { "exec", cmd_exec, "run a new process in a running container" },
   { "kill", cmd_kill, "send a signal to a container's init process (or all its processes)" },
   { "list", cmd_list, "list the containers" },
   { "run", cmd_run, "create and start a container, and wait for it" },

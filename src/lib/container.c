@@ -20,6 +20,7 @@
  */
 #include "config.h"
 #include "container.h"
+#include "container-private.h"
 #include "bundle.h"
 #include "cgroup.h"
 #include "hooks.h"
@@ -363,7 +364,7 @@ static void create_context_free(create_context *c)
   free(c->created);
 }
 
-static int write_pid_file(const char *path, pid_t pid, ocirt_error *err)
+int write_pid_file(const char *path, pid_t pid, ocirt_error *err)
 {
   char buf[32];
   snprintf(buf, sizeof(buf), "%d", (int) pid);
@@ -700,7 +701,7 @@ int container_list(const ocirt_runtime *rt, oci_state ***out, size_t *n, ocirt_e
 /* ---- kill ------------------------------------------------------------------------------------ */
 
 /* A pidfd for the container's init, only if the pid still is that process (not a reused pid). */
-static int open_init_pidfd(const oci_container_status *s)
+int open_init_pidfd(const oci_container_status *s)
 {
   if (s->pid <= 0)
     return -1;
@@ -833,8 +834,18 @@ int container_delete(const ocirt_runtime *rt, const char *id, bool force, ocirt_
 
 static const int forwarded_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT };
 
+void block_forwarded_signals(sigset_t *old)
+{
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  for (size_t i = 0; i < sizeof(forwarded_signals) / sizeof(int); i++)
+    sigaddset(&set, forwarded_signals[i]);
+  sigprocmask(SIG_BLOCK, &set, old);
+}
+
 /* Wait for the container's init (our child), passing on the signals we receive. */
-static int wait_forwarding(pid_t pid, int *exit_status, ocirt_error *err)
+int wait_forwarding(pid_t pid, int *exit_status, ocirt_error *err)
 {
   sigset_t set;
   sigemptyset(&set);
