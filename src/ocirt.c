@@ -1,6 +1,7 @@
 /* ocirt: an OCI container runtime.  main() parses the global options and dispatches to a command. */
 #include "config.h"
 #include "ocirt.h"
+#include "cloned_binary.h"
 #include "ocispec.h"
 #include "utils.h"
 
@@ -17,16 +18,17 @@ static const struct {
   const char *name;
   command_fn fn;
   const char *summary;
+  bool enters_container; /* puts a process of ours in a container: run from a sealed copy */
 } commands[] = {
-  { "create", cmd_create, "create a container (its process waits for start)" },
-  { "delete", cmd_delete, "delete a stopped container and everything it holds" },
-  { "exec", cmd_exec, "run a new process in a running container" },
-  { "kill", cmd_kill, "send a signal to a container's init process (or all its processes)" },
-  { "list", cmd_list, "list the containers" },
-  { "run", cmd_run, "create and start a container, and wait for it" },
-  { "spec", cmd_spec, "write a default config.json" },
-  { "start", cmd_start, "start the user's program of a created container" },
-  { "state", cmd_state, "print the state of a container as JSON" },
+  { "create", cmd_create, "create a container (its process waits for start)", true },
+  { "delete", cmd_delete, "delete a stopped container and everything it holds", false },
+  { "exec", cmd_exec, "run a new process in a running container", true },
+  { "kill", cmd_kill, "send a signal to a container's init process (or all its processes)", false },
+  { "list", cmd_list, "list the containers", false },
+  { "run", cmd_run, "create and start a container, and wait for it", true },
+  { "spec", cmd_spec, "write a default config.json", false },
+  { "start", cmd_start, "start the user's program of a created container", false },
+  { "state", cmd_state, "print the state of a container as JSON", false },
 };
 
 static ocirt_global *global_for_warnings;
@@ -218,6 +220,9 @@ int main(int argc, char **argv)
   for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
     if (strcmp(name, commands[i].name) == 0) {
       g.command = name;
+      cleanup_error ocirt_error err = { 0 };
+      if (commands[i].enters_container && cloned_binary_ensure(argv, &err) < 0)
+        return cli_fail(&g, &err);
       cli_debug(&g, "command %s", name);
       return commands[i].fn(&g, argc - optind, argv + optind);
     }
