@@ -23,6 +23,7 @@ static const struct {
   { "create", cmd_create, "create a container (its process waits for start)", true },
   { "delete", cmd_delete, "delete a stopped container and everything it holds", false },
   { "exec", cmd_exec, "run a new process in a running container", true },
+  { "features", cmd_features, "print the features this runtime supports, as JSON", false },
   { "kill", cmd_kill, "send a signal to a container's init process (or all its processes)", false },
   { "list", cmd_list, "list the containers", false },
   { "run", cmd_run, "create and start a container, and wait for it", true },

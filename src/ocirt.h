@@ -41,6 +41,7 @@ int create_options_parse(ocirt_global *g, int argc, char **argv, bool run, const
 int cmd_create(ocirt_global *g, int argc, char **argv);
 int cmd_delete(ocirt_global *g, int argc, char **argv);
 int cmd_exec(ocirt_global *g, int argc, char **argv);
+int cmd_features(ocirt_global *g, int argc, char **argv);
 int cmd_kill(ocirt_global *g, int argc, char **argv);
 int cmd_list(ocirt_global *g, int argc, char **argv);
 int cmd_run(ocirt_global *g, int argc, char **argv);

@@ -504,3 +504,20 @@ int rootfs_pivot(rootfs_context *ctx, bool no_pivot, ocirt_error *err)
     return error_set(err, errno, "set rootfs propagation `%s`", prop_name);
   return 0;
 }
+
+/* ---- for `ocirt features` -------------------------------------------------------------------- */
+
+void mount_option_names(char ***names, size_t *n)
+{
+  static const char *const handled_elsewhere[] = { "bind", "rbind", "tmpcopyup" };
+  *names = NULL;
+  *n = 0;
+  size_t total = COUNT(mount_flag_table) + COUNT(propagation_table) + COUNT(handled_elsewhere);
+  *names = xcalloc(total, sizeof(char *));
+  for (size_t i = 0; i < COUNT(mount_flag_table); i++)
+    (*names)[(*n)++] = xstrdup(mount_flag_table[i].name);
+  for (size_t i = 0; i < COUNT(propagation_table); i++)
+    (*names)[(*n)++] = xstrdup(propagation_table[i].name);
+  for (size_t i = 0; i < COUNT(handled_elsewhere); i++)
+    (*names)[(*n)++] = xstrdup(handled_elsewhere[i]);
+}

@@ -38,5 +38,7 @@ typedef struct {
 void mount_options_parse(char **options, size_t n, mount_options *out);
 /* Flag for a propagation name ("rslave" -> MS_SLAVE|MS_REC); 0 when unknown. */
 unsigned long propagation_flag(const char *name);
+/* Every mount option ocirt knows, for `ocirt features` (malloc'd vector of n strings). */
+void mount_option_names(char ***names, size_t *n);
 
 #endif

@@ -33,6 +33,10 @@ int seccomp_listener_connect(const char *path, ocirt_error *err);
 int seccomp_listener_send(int sock, int listener_fd, pid_t pid, const char *metadata, const char *state_json,
                           ocirt_error *err);
 
+/* What `ocirt features` reports under linux.seccomp (malloc'd vectors; enabled false without
+ * libseccomp). */
+void seccomp_features(oci_features_seccomp *out);
+
 #define cleanup_seccomp_filter __attribute__((cleanup(seccomp_filter_freep)))
 void seccomp_filter_freep(seccomp_filter **f);
 
