@@ -29,6 +29,43 @@ static int on_option(int opt, const char *arg, void *data)
   return 0;
 }
 
+/* The default seccomp profile: what engines' default profiles refuse to a container without extra
+ * capabilities, as a deny list (everything else allowed).  EPERM, as a missing capability would
+ * give.  Grouped by why. */
+static char *denied_syscalls[] = {
+  /* kernel modules, kexec, reboot, swap, accounting, quotas */
+  "create_module", "delete_module", "finit_module", "init_module", "get_kernel_syms", "query_module",
+  "kexec_file_load", "kexec_load", "reboot", "swapon", "swapoff", "acct", "quotactl", "quotactl_fd",
+  /* the clock and the kernel keyring are not namespaced */
+  "clock_adjtime", "clock_settime", "clock_settime64", "settimeofday", "stime",
+  "add_key", "keyctl", "request_key",
+  /* mounts and namespaces (clone's namespace flags: below) */
+  "mount", "umount", "umount2", "pivot_root", "fsopen", "fsconfig", "fsmount", "fspick", "move_mount",
+  "open_tree", "mount_setattr", "setns", "unshare",
+  /* other processes' memory, kernel introspection, raw hardware */
+  "process_vm_readv", "process_vm_writev", "kcmp", "perf_event_open", "bpf", "lookup_dcookie",
+  "syslog", "ioperm", "iopl", "pciconfig_iobase", "pciconfig_read", "pciconfig_write", "vm86", "vm86old",
+  /* NUMA policy of the host, file handles (the "shocker" escape), obsolete calls */
+  "get_mempolicy", "set_mempolicy", "set_mempolicy_home_node", "mbind", "move_pages", "migrate_pages",
+  "name_to_handle_at", "open_by_handle_at", "nfsservctl", "sysfs", "_sysctl", "uselib", "ustat",
+  "userfaultfd", "vhangup",
+};
+
+/* clone() asking for a new namespace: one rule per flag, any of them refuses. */
+static const uint64_t clone_namespace_flags[] = {
+  0x00020000 /* CLONE_NEWNS */, 0x02000000 /* CLONE_NEWCGROUP */, 0x04000000 /* CLONE_NEWUTS */,
+  0x08000000 /* CLONE_NEWIPC */, 0x10000000 /* CLONE_NEWUSER */, 0x20000000 /* CLONE_NEWPID */,
+  0x40000000 /* CLONE_NEWNET */, 0x00000080 /* CLONE_NEWTIME */,
+};
+
+#if defined(__x86_64__) || defined(__i386__)
+#define SECCOMP_ARCHES "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"
+#elif defined(__aarch64__) || defined(__arm__)
+#define SECCOMP_ARCHES "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"
+#else
+#define SECCOMP_ARCHES NULL
+#endif
+
 /* The default container as a C value: libocispec writes it out. */
 static char *default_config(void)
 {
@@ -77,8 +114,36 @@ static char *default_config(void)
   oci_namespace *namespace_list[LEN(namespaces)];
   for (size_t i = 0; i < LEN(namespaces); i++)
     namespace_list[i] = &namespaces[i];
+  oci_seccomp_syscall denied = {
+    .names = denied_syscalls, .names_len = LEN(denied_syscalls), .action = "SCMP_ACT_ERRNO",
+    .errno_ret = 1, .has_errno_ret = true,
+  };
+  oci_seccomp_arg clone_args[LEN(clone_namespace_flags)];
+  oci_seccomp_arg *clone_arg_list[LEN(clone_namespace_flags)];
+  for (size_t i = 0; i < LEN(clone_namespace_flags); i++) {
+    clone_args[i] = (oci_seccomp_arg){ .index = 0, .value = clone_namespace_flags[i],
+                                       .value_two = clone_namespace_flags[i], .op = "SCMP_CMP_MASKED_EQ" };
+    clone_arg_list[i] = &clone_args[i];
+  }
+  oci_seccomp_syscall clone_ns = {
+    LIST(names, "clone"), .action = "SCMP_ACT_ERRNO", .errno_ret = 1, .has_errno_ret = true,
+    .args = clone_arg_list, .args_len = LEN(clone_arg_list),
+  };
+  /* clone3 passes its flags in memory, out of a filter's reach: ENOSYS makes libc use clone. */
+  oci_seccomp_syscall clone3 = { LIST(names, "clone3"), .action = "SCMP_ACT_ERRNO", .errno_ret = 38,
+                                 .has_errno_ret = true };
+  oci_seccomp_syscall *syscalls[] = { &denied, &clone_ns, &clone3 };
+  char *arches[] = { SECCOMP_ARCHES };
+  oci_seccomp seccomp = {
+    .default_action = "SCMP_ACT_ALLOW",
+    .architectures = arches[0] ? arches : NULL,
+    .architectures_len = arches[0] ? LEN(arches) : 0,
+    .syscalls = syscalls,
+    .syscalls_len = LEN(syscalls),
+  };
   oci_linux linux_ = {
     .resources = &resources,
+    .seccomp = &seccomp,
     .namespaces = namespace_list,
     .namespaces_len = LEN(namespace_list),
     LIST(masked_paths, "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",

@@ -192,3 +192,22 @@ kill_probe() {
     assert_no_leaks "$ID"
   done
 }
+
+@test "the default profile of ocirt spec refuses namespaces, mounts and the keyring, and allows the rest" {
+  make_bundle 'unshare -U true; echo "unshare=$?"; mount -t tmpfs tmpfs /mnt; echo "mount=$?"
+               grep ^Seccomp: /proc/self/status; ls / >/dev/null && echo fine'
+  [ "$(jq -r .linux.seccomp.defaultAction "$BUNDLE/config.json")" = SCMP_ACT_ALLOW ] ||
+    fail "ocirt spec wrote no seccomp profile"
+  run_fg "$ID"
+  expect_status 0
+  [[ $output == *"unshare=1"* ]] || fail "$output"
+  [[ $output == *"mount=255"* || $output == *"mount=1"* ]] || fail "$output"
+  [[ $stderr == *"unshare"*"Operation not permitted"* ]] || fail "$stderr"
+  [[ $output == *"Seccomp:"*2* && $output == *fine* ]] || fail "$output"
+  # without the profile a container's root may make a user namespace: the profile is what refuses it
+  make_bundle 'unshare -U true && echo made-userns'
+  set_config 'del(.linux.seccomp)'
+  run_fg "$ID-2"
+  expect_status 0
+  [ "$output" = made-userns ] || fail "$output $stderr"
+}

@@ -234,11 +234,9 @@ static int check_kernel_flags(unsigned long flags, ocirt_error *err)
 static int add_rule(scmp_filter_ctx ctx, const oci_seccomp_syscall *sc, size_t i, uint32_t action, int nr,
                     ocirt_error *err)
 {
-  struct scmp_arg_cmp conds[6];
+  cleanup_free struct scmp_arg_cmp *conds = xcalloc(sc->args_len ? sc->args_len : 1, sizeof(*conds));
   bool seen[6] = { false };
-  bool repeated = false;
-  if (sc->args_len > 6)
-    return error_set(err, 0, ".linux.seccomp.syscalls[%zu].args: more than 6 conditions", i);
+  bool repeated = false; /* with 6 arguments, more than 6 conditions always repeat one */
   for (size_t a = 0; a < sc->args_len; a++) {
     const oci_seccomp_arg *arg = sc->args[a];
     if (arg->index > 5)
