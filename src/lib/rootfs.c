@@ -106,14 +106,19 @@ bool mount_option_known(const char *o)
   return propagation_flag(o) != 0;
 }
 
+#define ATIME_FLAGS (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)
+
 static bool parse_flag(const char *o, mount_options *out)
 {
   for (size_t j = 0; j < COUNT(mount_flag_table); j++)
     if (strcmp(o, mount_flag_table[j].name) == 0) {
+      unsigned long flag = mount_flag_table[j].flag;
       if (mount_flag_table[j].clear)
-        out->flags &= ~mount_flag_table[j].flag;
+        out->flags &= ~flag;
+      else if (flag & ATIME_FLAGS)
+        out->flags = (out->flags & ~ATIME_FLAGS) | flag; /* one atime mode: the last one given */
       else
-        out->flags |= mount_flag_table[j].flag;
+        out->flags |= flag;
       return true;
     }
   for (size_t j = 0; j < COUNT(recursive_attr_table); j++)
@@ -687,9 +692,15 @@ int rootfs_pivot(rootfs_context *ctx, bool no_pivot, ocirt_error *err)
       return error_set(err, errno, "chroot");
   } else {
     /* pivot_root(".", ".") stacks the old root on top of the new one; detach it right away, after
-     * making it rslave: with a shared rootfsPropagation the unmount would reach the host. */
+     * making it rslave: with a shared rootfsPropagation the unmount would reach the host.  "." must
+     * be the old root for that (a fd of it as cwd), not the new one beneath it. */
+    cleanup_close int old_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (old_root < 0)
+      return error_set(err, errno, "open the old root");
     if (syscall(SYS_pivot_root, ".", ".") < 0)
       return error_set(err, errno, "pivot_root");
+    if (fchdir(old_root) < 0)
+      return error_set(err, errno, "chdir to the old root");
     if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
       return error_set(err, errno, "make the old root rslave");
     if (umount2(".", MNT_DETACH) < 0)
