@@ -4,6 +4,7 @@
 #include "namespaces.h"
 #include "process.h"
 #include "rootfs.h"
+#include "sysctl.h"
 #include "utils.h"
 
 #include <errno.h>
@@ -83,6 +84,21 @@ static int check_mappings(oci_id_mapping **m, size_t n, const char *where, ocirt
   return 0;
 }
 
+/* "/dev/x" or "/dev/a/b": no empty, "." or ".." component, no trailing slash. */
+static bool plain_path_under_dev(const char *path)
+{
+  if (strncmp(path, "/dev/", 5) != 0)
+    return false;
+  for (const char *c = path + 5;; c++) {
+    size_t n = strcspn(c, "/");
+    if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+      return false;
+    c += n;
+    if (*c == '\0')
+      return true;
+  }
+}
+
 static int check_linux(const oci_spec *spec, ocirt_error *err)
 {
   const oci_linux *l = spec->linux_;
@@ -117,7 +133,7 @@ static int check_linux(const oci_spec *spec, ocirt_error *err)
     const oci_device *d = l->devices[i];
     if (strlen(d->type) != 1 || !strchr("cbup", d->type[0]))
       return FAIL(".linux.devices[%zu].type: unknown device type \"%s\" (expected c, b, u or p)", i, d->type);
-    if (strncmp(d->path, "/dev/", 5) != 0 || d->path[5] == '\0' || strstr(d->path, "/../") || strstr(d->path, "/./"))
+    if (!plain_path_under_dev(d->path))
       return FAIL(".linux.devices[%zu].path: \"%s\" is not a path under /dev", i, d->path);
     if (d->type[0] != 'p' && (!d->has_major || !d->has_minor))
       return FAIL(".linux.devices[%zu]: major and minor are required for a \"%s\" device", i, d->type);
@@ -131,7 +147,7 @@ static int check_linux(const oci_spec *spec, ocirt_error *err)
   for (size_t i = 0; i < l->readonly_paths_len; i++)
     if (l->readonly_paths[i][0] != '/')
       return FAIL(".linux.readonlyPaths[%zu]: must be an absolute path, got \"%s\"", i, l->readonly_paths[i]);
-  return 0;
+  return sysctl_validate(spec, err);
 }
 
 int config_validate(const oci_spec *spec, char ***warnings, ocirt_error *err)
@@ -158,6 +174,10 @@ int config_validate(const oci_spec *spec, char ***warnings, ocirt_error *err)
     bool bind = opts.bind || (m->type && strcmp(m->type, "bind") == 0);
     if (bind && (m->source == NULL || m->source[0] == '\0'))
       return FAIL(".mounts[%zu].source: a bind mount needs a source", i);
+    /* The kernel ignores the data of a bind mount: an option it would carry is a mistake. */
+    for (size_t j = 0; bind && j < m->options_len; j++)
+      if (!mount_option_known(m->options[j]))
+        return FAIL(".mounts[%zu].options[%zu]: unknown option \"%s\" for a bind mount", i, j, m->options[j]);
     if (!bind && (m->type == NULL || m->type[0] == '\0'))
       return FAIL(".mounts[%zu].type: required for a mount that is not a bind mount", i);
   }

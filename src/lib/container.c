@@ -29,6 +29,7 @@
 #include "rootfs.h"
 #include "seccomp_profile.h"
 #include "state.h"
+#include "sysctl.h"
 #include "utils.h"
 
 #include <errno.h>
@@ -167,6 +168,7 @@ static int init_setup(init_args *a, char **exe, char **hook_state, ocirt_error *
   rootfs_context rctx = {
     .spec = spec,
     .rootfs = a->cfg->rootfs,
+    .bundle = a->cfg->bundle,
     .cgroup_path = a->cgroup_path,
     .cgroup_ns = namespace_plan_has(a->ns, CLONE_NEWCGROUP),
     .root_fd = -1,
@@ -183,6 +185,9 @@ static int init_setup(init_args *a, char **exe, char **hook_state, ocirt_error *
     if (r <= 0 || h.type != SYNC_HOOKS_DONE)
       _exit(1);
   }
+  /* After the prestart hooks, which may have made the interfaces that net.* keys name. */
+  if (sysctl_apply(spec, err) < 0)
+    return -1;
   if (hooks && hooks_run(hooks->create_container, hooks->create_container_len, "createContainer", *hook_state, err) < 0)
     return -1;
 

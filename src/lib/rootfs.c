@@ -15,7 +15,11 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
-/* ---- mount options: one table --------------------------------------------------------------- */
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+/* ---- mount options: one table each ------------------------------------------------------------ */
 
 static const struct {
   const char *name;
@@ -33,7 +37,36 @@ static const struct {
   { "nodiratime", false, MS_NODIRATIME }, { "diratime", true, MS_NODIRATIME },
   { "relatime", false, MS_RELATIME }, { "norelatime", true, MS_RELATIME },
   { "strictatime", false, MS_STRICTATIME }, { "nostrictatime", true, MS_STRICTATIME },
+  { "lazytime", false, MS_LAZYTIME }, { "nolazytime", true, MS_LAZYTIME },
+  { "nosymfollow", false, MS_NOSYMFOLLOW }, { "symfollow", true, MS_NOSYMFOLLOW },
   { "silent", false, MS_SILENT },     { "loud", true, MS_SILENT },
+};
+
+/* Recursive forms, applied to the whole mounted tree with mount_setattr(AT_RECURSIVE).  An atime
+ * mode replaces the others, so it clears the whole MOUNT_ATTR__ATIME field. */
+static const struct {
+  const char *name;
+  uint64_t set, clr;
+} recursive_attr_table[] = {
+  { "rro", MOUNT_ATTR_RDONLY, 0 },
+  { "rrw", 0, MOUNT_ATTR_RDONLY },
+  { "rnosuid", MOUNT_ATTR_NOSUID, 0 },
+  { "rsuid", 0, MOUNT_ATTR_NOSUID },
+  { "rnodev", MOUNT_ATTR_NODEV, 0 },
+  { "rdev", 0, MOUNT_ATTR_NODEV },
+  { "rnoexec", MOUNT_ATTR_NOEXEC, 0 },
+  { "rexec", 0, MOUNT_ATTR_NOEXEC },
+  { "rnodiratime", MOUNT_ATTR_NODIRATIME, 0 },
+  { "rdiratime", 0, MOUNT_ATTR_NODIRATIME },
+  { "rnosymfollow", MOUNT_ATTR_NOSYMFOLLOW, 0 },
+  { "rsymfollow", 0, MOUNT_ATTR_NOSYMFOLLOW },
+  { "rrelatime", MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME },
+  { "rnoatime", MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME },
+  { "rstrictatime", MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME },
+  /* the "no" forms go back to the kernel's default mode, relatime (strictatime for norelatime) */
+  { "ratime", MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME },
+  { "rnostrictatime", MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME },
+  { "rnorelatime", MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME },
 };
 
 static const struct {
@@ -46,6 +79,9 @@ static const struct {
   { "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
 };
 
+/* Options the runtime itself acts on (or leaves to the engine); never passed to the kernel. */
+static const char *const runtime_options[] = { "bind", "rbind", "tmpcopyup", "notmpcopyup", "idmap", "ridmap" };
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 unsigned long propagation_flag(const char *name)
@@ -56,21 +92,53 @@ unsigned long propagation_flag(const char *name)
   return 0;
 }
 
+bool mount_option_known(const char *o)
+{
+  for (size_t j = 0; j < COUNT(mount_flag_table); j++)
+    if (strcmp(o, mount_flag_table[j].name) == 0)
+      return true;
+  for (size_t j = 0; j < COUNT(recursive_attr_table); j++)
+    if (strcmp(o, recursive_attr_table[j].name) == 0)
+      return true;
+  for (size_t j = 0; j < COUNT(runtime_options); j++)
+    if (strcmp(o, runtime_options[j]) == 0)
+      return true;
+  return propagation_flag(o) != 0;
+}
+
+#define ATIME_FLAGS (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)
+
+static bool parse_flag(const char *o, mount_options *out)
+{
+  for (size_t j = 0; j < COUNT(mount_flag_table); j++)
+    if (strcmp(o, mount_flag_table[j].name) == 0) {
+      unsigned long flag = mount_flag_table[j].flag;
+      if (mount_flag_table[j].clear)
+        out->flags &= ~flag;
+      else if (flag & ATIME_FLAGS)
+        out->flags = (out->flags & ~ATIME_FLAGS) | flag; /* one atime mode: the last one given */
+      else
+        out->flags |= flag;
+      return true;
+    }
+  for (size_t j = 0; j < COUNT(recursive_attr_table); j++)
+    if (strcmp(o, recursive_attr_table[j].name) == 0) {
+      uint64_t set = recursive_attr_table[j].set, clr = recursive_attr_table[j].clr;
+      if (clr & MOUNT_ATTR__ATIME)
+        out->rec_set &= ~(uint64_t) MOUNT_ATTR__ATIME; /* the last atime mode wins */
+      out->rec_set = (out->rec_set & ~clr) | set;
+      out->rec_clr = (out->rec_clr & ~set) | clr;
+      return true;
+    }
+  return false;
+}
+
 void mount_options_parse(char **options, size_t n, mount_options *out)
 {
   memset(out, 0, sizeof(*out));
   for (size_t i = 0; i < n; i++) {
     const char *o = options[i];
-    bool known = false;
-    for (size_t j = 0; j < COUNT(mount_flag_table) && !known; j++)
-      if (strcmp(o, mount_flag_table[j].name) == 0) {
-        known = true;
-        if (mount_flag_table[j].clear)
-          out->flags &= ~mount_flag_table[j].flag;
-        else
-          out->flags |= mount_flag_table[j].flag;
-      }
-    if (known)
+    if (parse_flag(o, out))
       continue;
     unsigned long prop = propagation_flag(o);
     if (prop) {
@@ -82,7 +150,7 @@ void mount_options_parse(char **options, size_t n, mount_options *out)
       out->recursive = out->recursive || o[0] == 'r';
       continue;
     }
-    if (strcmp(o, "tmpcopyup") == 0 || strcmp(o, "idmap") == 0 || strcmp(o, "ridmap") == 0)
+    if (mount_option_known(o))
       continue; /* handled elsewhere, never passed to the kernel as data */
     char *data = xasprintf("%s%s%s", out->data ? out->data : "", out->data ? "," : "", o);
     free(out->data);
@@ -108,53 +176,80 @@ static int open_in_root(int root_fd, const char *path, int flags, unsigned long 
 
 typedef enum { CREATE_NONE, CREATE_DIR, CREATE_FILE } create_kind;
 
-/* Open `path` inside the rootfs as O_PATH, creating missing folders (and the last component as a
- * folder or an empty file).  Each step is resolved from the rootfs again, so a symlink anywhere on
- * the way is followed as the container would see it: it can never leave the rootfs. */
+/* Make the first missing component of `cur` (which does not resolve in the rootfs), or, when that
+ * component is a dangling symlink, replace `cur` by the path the symlink names.  Returns 0 to try
+ * again, -1 on error. */
+static int create_step(int root_fd, char **cur, create_kind kind, unsigned long long extra, ocirt_error *err)
+{
+  char *p = *cur;
+  size_t len = strlen(p), i = 0;
+  while (i < len) {
+    size_t start = i + strspn(p + i, "/");
+    if (start == len)
+      break;
+    size_t end = start + strcspn(p + start, "/");
+    cleanup_free char *prefix = xasprintf("%.*s", (int) end, p);
+    cleanup_close int step = open_in_root(root_fd, prefix, O_PATH | O_NOFOLLOW, extra);
+    if (step >= 0) {
+      struct stat st;
+      if (fstat(step, &st) < 0)
+        return error_set(err, errno, "stat `%s` in the rootfs", prefix);
+      if (S_ISLNK(st.st_mode)) {
+        /* A dangling symlink: go on from what it names, as the container would (in the rootfs). */
+        char target[4096];
+        ssize_t n = readlinkat(step, "", target, sizeof(target) - 1);
+        if (n <= 0)
+          return error_set(err, n < 0 ? errno : ENOENT, "read the symlink `%s` in the rootfs", prefix);
+        target[n] = '\0';
+        char *next = target[0] == '/' ? xasprintf("%s%s", target, p + end)
+                                      : xasprintf("%.*s%s%s", (int) start, p, target, p + end);
+        free(*cur);
+        *cur = next;
+        return 0;
+      }
+      i = end;
+      continue;
+    }
+    if (errno != ENOENT)
+      return error_set(err, errno, "open `%s` in the rootfs", prefix);
+    cleanup_free char *parent_path = start ? xasprintf("%.*s", (int) start, p) : xstrdup("/");
+    cleanup_close int parent = open_in_root(root_fd, parent_path, O_PATH | O_DIRECTORY, extra);
+    if (parent < 0)
+      return error_set(err, errno, "open `%s` in the rootfs", parent_path);
+    bool last = p[end + strspn(p + end, "/")] == '\0';
+    int r;
+    if (last && kind == CREATE_FILE) {
+      r = openat(parent, prefix + start, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+      if (r >= 0)
+        close(r);
+    } else
+      r = mkdirat(parent, prefix + start, 0755);
+    if (r < 0 && errno != EEXIST)
+      return error_set(err, errno, "create `%s` in the rootfs", prefix);
+    return 0;
+  }
+  return 0; /* everything resolves now (a race): look again */
+}
+
+/* Open `path` inside the rootfs as O_PATH, creating what is missing: the folders on the way, and the
+ * last component as a folder or an empty file.  Every lookup starts again from the rootfs with
+ * RESOLVE_IN_ROOT, so `..` and symlinks, absolute or relative, dangling or not, are followed as the
+ * container will see them: nothing made here can land outside the rootfs. */
 static int open_or_create_in_root(int root_fd, const char *path, create_kind kind, unsigned long long extra,
                                   ocirt_error *err)
 {
-  int fd = open_in_root(root_fd, path, O_PATH, extra);
-  if (fd >= 0 || errno != ENOENT || kind == CREATE_NONE) {
-    if (fd < 0)
+  cleanup_free char *cur = xstrdup(path);
+  /* Each round makes one component or follows one symlink: bounded like the kernel's 40 links. */
+  for (int round = 0; round < 256; round++) {
+    int fd = open_in_root(root_fd, cur, O_PATH, extra);
+    if (fd >= 0)
+      return fd;
+    if (errno != ENOENT || kind == CREATE_NONE)
       return error_set(err, errno, "open `%s` in the rootfs", path);
-    return fd;
+    if (create_step(root_fd, &cur, kind, extra, err) < 0)
+      return -1;
   }
-  cleanup_free char *prefix = xstrdup(path);
-  size_t len = strlen(prefix);
-  for (size_t i = 1; i <= len; i++) {
-    if (prefix[i] != '/' && prefix[i] != '\0')
-      continue;
-    bool last = prefix[i] == '\0' || prefix[i + strspn(prefix + i, "/")] == '\0';
-    char saved = prefix[i];
-    prefix[i] = '\0';
-    cleanup_close int step = open_in_root(root_fd, prefix, O_PATH, 0);
-    if (step < 0 && errno == ENOENT) {
-      char *slash = strrchr(prefix, '/');
-      *slash = '\0';
-      cleanup_close int parent = open_in_root(root_fd, *prefix ? prefix : "/", O_PATH | O_DIRECTORY, 0);
-      *slash = '/';
-      if (parent < 0)
-        return error_set(err, errno, "open the parent of `%s` in the rootfs", prefix);
-      int r;
-      if (last && kind == CREATE_FILE) {
-        r = openat(parent, slash + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (r >= 0)
-          close(r);
-      } else
-        r = mkdirat(parent, slash + 1, 0755);
-      if (r < 0 && errno != EEXIST)
-        return error_set(err, errno, "create `%s` in the rootfs", prefix);
-    } else if (step < 0)
-      return error_set(err, errno, "open `%s` in the rootfs", prefix);
-    prefix[i] = saved;
-    if (last)
-      break;
-  }
-  fd = open_in_root(root_fd, path, O_PATH, extra);
-  if (fd < 0)
-    return error_set(err, errno, "open `%s` in the rootfs", path);
-  return fd;
+  return error_set(err, ELOOP, "create `%s` in the rootfs", path);
 }
 
 int rootfs_mkdir_in_root(int root_fd, const char *path, ocirt_error *err)
@@ -164,6 +259,23 @@ int rootfs_mkdir_in_root(int root_fd, const char *path, ocirt_error *err)
     return -1;
   close(fd);
   return 0;
+}
+
+/* The folder that holds `path` in the rootfs (created when missing), and the last component's name. */
+static int open_parent_in_root(int root_fd, const char *path, char **name, ocirt_error *err)
+{
+  cleanup_free char *dir = xstrdup(path);
+  char *slash = strrchr(dir, '/');
+  if (slash == NULL || slash[1] == '\0' || strcmp(slash + 1, ".") == 0 || strcmp(slash + 1, "..") == 0)
+    return error_set(err, EINVAL, "`%s`: not a path to a file", path);
+  *name = xstrdup(slash + 1);
+  *slash = '\0';
+  int fd = open_or_create_in_root(root_fd, *dir ? dir : "/", CREATE_DIR, 0, err);
+  if (fd < 0) {
+    free(*name);
+    *name = NULL;
+  }
+  return fd;
 }
 
 #define FD_PATH(buf, fd) (snprintf((buf), sizeof(buf), "/proc/self/fd/%d", (fd)), (buf))
@@ -197,22 +309,40 @@ static int remount_path(const char *path, unsigned long flags)
   return mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | flags | locked_flags(path), NULL);
 }
 
-/* Bind-mounted or remounted flags need a second mount(2) call on the new mount, which must be
- * opened again: the old fd still points beneath it. */
-static int remount_flags(int root_fd, const char *dest, unsigned long flags, unsigned long propagation,
-                         ocirt_error *err)
+/* The per-mount flags a bind remount can change (the others belong to the superblock, which a bind
+ * mount shares with its source: they are not ours to change). */
+#define BIND_REMOUNT_FLAGS                                                                                   \
+  (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME  \
+   | MS_NOSYMFOLLOW)
+
+/* What a mount gets after mount(2): flags for a bind (remount), the recursive attributes, the
+ * propagation.  The destination is opened again: the old fd still points beneath the new mount. */
+static int finish_mount(int root_fd, const char *dest, unsigned long flags, const mount_options *opts,
+                        ocirt_error *err)
 {
   char buf[64];
+  unsigned long keep = flags & BIND_REMOUNT_FLAGS;
+  if (keep == 0 && opts->rec_set == 0 && opts->rec_clr == 0 && opts->propagation == 0)
+    return 0;
   cleanup_close int fd = open_in_root(root_fd, dest, O_PATH, 0);
   if (fd < 0)
     return error_set(err, errno, "open `%s` in the rootfs", dest);
-  unsigned long keep = flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME
-                                | MS_RELATIME | MS_STRICTATIME);
   if (keep && remount_path(FD_PATH(buf, fd), keep) < 0)
     return error_set(err, errno, "remount `%s`", dest);
-  if (propagation && mount(NULL, FD_PATH(buf, fd), NULL, propagation, NULL) < 0)
+  if (opts->rec_set || opts->rec_clr) {
+    struct mount_attr attr = { .attr_set = opts->rec_set, .attr_clr = opts->rec_clr };
+    if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+      return error_set(err, errno, "set the recursive mount attributes of `%s`", dest);
+  }
+  if (opts->propagation && mount(NULL, FD_PATH(buf, fd), NULL, opts->propagation, NULL) < 0)
     return error_set(err, errno, "set propagation of `%s`", dest);
   return 0;
+}
+
+static int remount_flags(int root_fd, const char *dest, unsigned long flags, ocirt_error *err)
+{
+  mount_options none = { 0 };
+  return finish_mount(root_fd, dest, flags, &none, err);
 }
 
 static int mount_cgroup(rootfs_context *ctx, const oci_mount *m, const mount_options *opts, int dest_fd,
@@ -235,9 +365,10 @@ static int mount_cgroup(rootfs_context *ctx, const oci_mount *m, const mount_opt
     cleanup_free char *src = xasprintf("%s/%s", hs[0].mountpoint, ctx->cgroup_path);
     if (mount(src, FD_PATH(buf, dest_fd), NULL, MS_BIND | MS_REC, NULL) < 0)
       return error_set(err, errno, "bind `%s`", src);
-    return remount_flags(ctx->root_fd, m->destination, base | opts->flags, 0, err);
+    return remount_flags(ctx->root_fd, m->destination, base | opts->flags, err);
   }
-  /* v1 (or hybrid): a tmpfs with the container's own cgroup of each hierarchy bound in it. */
+  /* v1 (or hybrid): a tmpfs with the container's own cgroup of each hierarchy bound in it.  With a
+   * cgroup namespace its root is that same folder, so the binds show what the namespace shows. */
   if (mount("tmpfs", FD_PATH(buf, dest_fd), "tmpfs", base, "mode=755") < 0)
     return error_set(err, errno, "mount tmpfs");
   for (size_t i = 0; i < n; i++) {
@@ -251,13 +382,24 @@ static int mount_cgroup(rootfs_context *ctx, const oci_mount *m, const mount_opt
       return -1;
     if (mount(src, FD_PATH(buf, sub_fd), NULL, MS_BIND, NULL) < 0)
       return error_set(err, errno, "bind `%s` on `%s`", src, sub);
-    if (remount_flags(ctx->root_fd, sub, base | ro, 0, err) < 0)
+    if (remount_flags(ctx->root_fd, sub, base | ro, err) < 0)
       return -1;
   }
-  return remount_flags(ctx->root_fd, m->destination, base | ro, 0, err);
+  return remount_flags(ctx->root_fd, m->destination, base | ro, err);
 }
 
-static int mount_one(rootfs_context *ctx, const oci_mount *m, ocirt_error *err)
+/* Open a bind mount's source: a host path, absolute or relative to the bundle (the spec's rule). */
+static int open_bind_source(rootfs_context *ctx, const char *source, ocirt_error *err)
+{
+  cleanup_free char *path = source[0] == '/' || ctx->bundle == NULL ? xstrdup(source)
+                                                                     : xasprintf("%s/%s", ctx->bundle, source);
+  int fd = open(path, O_PATH | O_CLOEXEC);
+  if (fd < 0)
+    return error_set(err, errno, "open source `%s`", path);
+  return fd;
+}
+
+static int mount_one(rootfs_context *ctx, size_t index, const oci_mount *m, ocirt_error *err)
 {
   mount_options opts;
   char src_buf[64], dst_buf[64];
@@ -271,9 +413,9 @@ static int mount_one(rootfs_context *ctx, const oci_mount *m, ocirt_error *err)
   if (bind) {
     if (m->source == NULL)
       return error_set(err, 0, "a bind mount needs a source");
-    src_fd = open(m->source, O_PATH | O_CLOEXEC);
+    src_fd = open_bind_source(ctx, m->source, err);
     if (src_fd < 0)
-      return error_set(err, errno, "open source `%s`", m->source);
+      return -1;
     struct stat st;
     if (fstat(src_fd, &st) < 0)
       return error_set(err, errno, "stat source `%s`", m->source);
@@ -299,26 +441,27 @@ static int mount_one(rootfs_context *ctx, const oci_mount *m, ocirt_error *err)
     unsigned long flags = MS_BIND | (opts.recursive ? MS_REC : 0);
     if (mount(FD_PATH(src_buf, src_fd), FD_PATH(dst_buf, dest_fd), NULL, flags, NULL) < 0)
       return error_set(err, errno, "bind");
-    unsigned long rest = opts.flags & ~MS_REMOUNT;
-    if (rest || opts.propagation)
-      return remount_flags(ctx->root_fd, m->destination, rest, opts.propagation, err);
-    return 0;
+    return finish_mount(ctx->root_fd, m->destination, opts.flags & ~MS_REMOUNT, &opts, err);
   }
   const char *source = m->source ? m->source : type;
-  if (mount(source, FD_PATH(dst_buf, dest_fd), type, opts.flags, data) < 0)
+  if (mount(source, FD_PATH(dst_buf, dest_fd), type, opts.flags, data) < 0) {
+    /* The kernel's EINVAL most often means it did not take an option: say which were passed on. */
+    if (errno == EINVAL && data)
+      return error_set(err, errno, ".mounts[%zu].options: the kernel refused the %s mount with data \"%s\"", index,
+                       type, data);
     return error_set(err, errno, "mount");
-  if (opts.propagation)
-    return remount_flags(ctx->root_fd, m->destination, 0, opts.propagation, err);
-  return 0;
+  }
+  return finish_mount(ctx->root_fd, m->destination, 0, &opts, err);
 }
 
 /* ---- /dev ------------------------------------------------------------------------------------ */
 
 static const struct {
-  const char *name;
+  const char *path;
   unsigned major, minor;
 } default_devices[] = {
-  { "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 }, { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+  { "/dev/null", 1, 3 },    { "/dev/zero", 1, 5 }, { "/dev/full", 1, 7 },
+  { "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
 };
 
 static const struct {
@@ -328,56 +471,69 @@ static const struct {
   { "/proc/self/fd/2", "stderr" }, { "pts/ptmx", "ptmx" },
 };
 
-/* mknod, or when that is not allowed (a user namespace), bind the host's node over an empty file. */
-static int make_device(int dev_fd, const char *name, mode_t type, unsigned major, unsigned minor, mode_t mode,
+/* Make the node `path` (under /dev, resolved in the rootfs), replacing what is there: a device listed
+ * in the config wins over a default one or the image's own file.  When mknod is not allowed (a user
+ * namespace), bind the host's node of the same path over an empty file instead. */
+static int make_device(int root_fd, const char *path, mode_t type, unsigned major, unsigned minor, mode_t mode,
                        uid_t uid, gid_t gid, ocirt_error *err)
 {
-  if (mknodat(dev_fd, name, type | mode, makedev(major, minor)) == 0) {
-    if (fchownat(dev_fd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-      return error_set(err, errno, "chown /dev/%s", name);
+  cleanup_free char *name = NULL;
+  cleanup_close int dir = open_parent_in_root(root_fd, path, &name, err);
+  if (dir < 0)
+    return -1;
+  if (unlinkat(dir, name, 0) < 0 && errno != ENOENT)
+    return error_set(err, errno, "remove the existing `%s`", path);
+  if (mknodat(dir, name, type | mode, makedev(major, minor)) == 0) {
+    if (fchownat(dir, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+      return error_set(err, errno, "chown `%s`", path);
     return 0;
   }
-  if (errno == EEXIST)
-    return 0;
   if (errno != EPERM)
-    return error_set(err, errno, "mknod /dev/%s", name);
-  cleanup_close int fd = openat(dev_fd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    return error_set(err, errno, "mknod `%s`", path);
+  cleanup_close int fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
-    return error_set(err, errno, "create /dev/%s", name);
-  cleanup_free char *host = xasprintf("/dev/%s", name);
+    return error_set(err, errno, "create `%s`", path);
   char buf[64];
-  if (mount(host, FD_PATH(buf, fd), NULL, MS_BIND, NULL) < 0)
-    return error_set(err, errno, "bind `%s`", host);
+  if (mount(path, FD_PATH(buf, fd), NULL, MS_BIND, NULL) < 0)
+    return error_set(err, errno, "bind `%s`", path);
+  return 0;
+}
+
+static mode_t device_type(const char *type)
+{
+  static const struct {
+    char name;
+    mode_t type;
+  } table[] = { { 'c', S_IFCHR }, { 'u', S_IFCHR }, { 'b', S_IFBLK }, { 'p', S_IFIFO } };
+  for (size_t i = 0; i < COUNT(table); i++)
+    if (type[0] == table[i].name)
+      return table[i].type;
   return 0;
 }
 
 static int setup_dev(rootfs_context *ctx, ocirt_error *err)
 {
-  cleanup_close int dev_fd = open_in_root(ctx->root_fd, "/dev", O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+  /* /dev itself must be a real folder of the rootfs: the links below are made relative to it. */
+  cleanup_close int dev_fd = open_or_create_in_root(ctx->root_fd, "/dev", CREATE_DIR, RESOLVE_NO_SYMLINKS, err);
   if (dev_fd < 0)
+    return -1;
+  cleanup_close int dev_dir = openat(dev_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dev_dir < 0)
     return error_set(err, errno, "open /dev in the rootfs");
   for (size_t i = 0; i < COUNT(default_devices); i++)
-    if (make_device(dev_fd, default_devices[i].name, S_IFCHR, default_devices[i].major, default_devices[i].minor,
-                    0666, 0, 0, err)
+    if (make_device(ctx->root_fd, default_devices[i].path, S_IFCHR, default_devices[i].major,
+                    default_devices[i].minor, 0666, 0, 0, err)
         < 0)
       return -1;
   for (size_t i = 0; i < COUNT(default_links); i++) {
-    if (symlinkat(default_links[i].target, dev_fd, default_links[i].name) < 0 && errno != EEXIST)
+    if (symlinkat(default_links[i].target, dev_dir, default_links[i].name) < 0 && errno != EEXIST)
       return error_set(err, errno, "symlink /dev/%s", default_links[i].name);
   }
   const oci_linux *linux_ = ctx->spec->linux_;
   for (size_t i = 0; linux_ && i < linux_->devices_len; i++) {
     const oci_device *d = linux_->devices[i];
-    mode_t type = d->type[0] == 'b' ? S_IFBLK : d->type[0] == 'p' ? S_IFIFO : S_IFCHR;
-    const char *name = d->path + strlen("/dev/");
-    if (strchr(name, '/')) {
-      cleanup_free char *dir = xstrdup(d->path);
-      *strrchr(dir, '/') = '\0';
-      if (rootfs_mkdir_in_root(ctx->root_fd, dir, err) < 0)
-        return -1;
-    }
     mode_t mode = d->has_file_mode ? (mode_t) (d->file_mode & 07777) : 0666;
-    if (make_device(dev_fd, name, type, (unsigned) d->major, (unsigned) d->minor, mode,
+    if (make_device(ctx->root_fd, d->path, device_type(d->type), (unsigned) d->major, (unsigned) d->minor, mode,
                     d->has_uid ? d->uid : 0, d->has_gid ? d->gid : 0, err)
         < 0)
       return error_wrap(err, ".linux.devices[%zu]", i);
@@ -387,33 +543,60 @@ static int setup_dev(rootfs_context *ctx, ocirt_error *err)
 
 /* ---- the whole rootfs ------------------------------------------------------------------------ */
 
+/* Make the mount that holds `path` private, so the rootfs bind done beneath it neither propagates
+ * to the host nor sits on a shared parent (which pivot_root refuses).  mount(2) says EINVAL for a
+ * path that is not the root of a mount: walk up until one is. */
+static int make_parent_mount_private(const char *path, ocirt_error *err)
+{
+  cleanup_free char *p = xstrdup(path);
+  for (;;) {
+    if (mount(NULL, p, NULL, MS_PRIVATE, NULL) == 0)
+      return 0;
+    if (errno != EINVAL)
+      return error_set(err, errno, "make the mount of `%s` private", p);
+    char *slash = strrchr(p, '/');
+    if (slash == NULL || p[0] == '\0' || strcmp(p, "/") == 0)
+      return error_set(err, EINVAL, "make the mount of `%s` private", path);
+    if (slash == p)
+      slash[1] = '\0';
+    else
+      *slash = '\0';
+  }
+}
+
 int rootfs_prepare(rootfs_context *ctx, ocirt_error *err)
 {
   const oci_spec *spec = ctx->spec;
   const char *prop_name = spec->linux_ ? spec->linux_->rootfs_propagation : NULL;
-  /* Host mounts reach the container, nothing of the container reaches the host: rslave unless the
-   * config asks for another propagation (applied to the container's / after pivot_root). */
-  unsigned long host_prop = MS_SLAVE | MS_REC;
-  if (prop_name && (propagation_flag(prop_name) & MS_PRIVATE))
-    host_prop = MS_PRIVATE | MS_REC;
-  if (mount(NULL, "/", NULL, host_prop, NULL) < 0)
-    return error_set(err, errno, "make / %s", host_prop & MS_PRIVATE ? "rprivate" : "rslave");
+  /* As runc: the whole tree gets rootfsPropagation (rslave by default: host mounts reach the
+   * container, nothing of the container reaches the host), then the rootfs's own mount is made
+   * private unless that already made everything slave or private. */
+  unsigned long prop = prop_name ? propagation_flag(prop_name) : MS_SLAVE | MS_REC;
+  if (mount(NULL, "/", NULL, prop, NULL) < 0)
+    return error_set(err, errno, "set the propagation of / to %s", prop_name ? prop_name : "rslave");
+  if (!((prop & MS_REC) && (prop & (MS_SLAVE | MS_PRIVATE))) && make_parent_mount_private(ctx->rootfs, err) < 0)
+    return -1;
   if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
     return error_set(err, errno, "bind the rootfs `%s`", ctx->rootfs);
   ctx->root_fd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (ctx->root_fd < 0)
     return error_set(err, errno, "open the rootfs `%s`", ctx->rootfs);
 
-  bool dev_mounted = false;
+  /* As runc: /dev is populated unless it is a bind mount (of the host's /dev, say). */
+  bool dev_bound = false;
   for (size_t i = 0; i < spec->mounts_len; i++) {
     const oci_mount *m = spec->mounts[i];
-    if (mount_one(ctx, m, err) < 0)
+    if (mount_one(ctx, i, m, err) < 0)
       return error_wrap(err, "mount `%s` on `%s`", m->source ? m->source : (m->type ? m->type : "none"),
                         m->destination);
-    if (strcmp(m->destination, "/dev") == 0)
-      dev_mounted = true;
+    if (strcmp(m->destination, "/dev") == 0) {
+      mount_options opts;
+      mount_options_parse(m->options, m->options_len, &opts);
+      free(opts.data);
+      dev_bound = opts.bind || (m->type && strcmp(m->type, "bind") == 0);
+    }
   }
-  if (dev_mounted && setup_dev(ctx, err) < 0)
+  if (!dev_bound && setup_dev(ctx, err) < 0)
     return error_wrap(err, "set up /dev");
   return 0;
 }
@@ -432,6 +615,24 @@ static int open_dev_null(ocirt_error *err)
   return fd;
 }
 
+/* Read-only for good: the top mount and everything beneath it (mount_setattr where the kernel has
+ * it, a remount of the top mount otherwise). */
+static int make_readonly(int fd, ocirt_error *err)
+{
+  char buf[64];
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV
+                                         | MOUNT_ATTR_NOEXEC };
+  if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) == 0)
+    return 0;
+  if (errno != ENOSYS)
+    return error_set(err, errno, "mount_setattr");
+  if (remount_path(FD_PATH(buf, fd), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC) < 0)
+    return error_set(err, errno, "remount read-only");
+  return 0;
+}
+
+/* maskedPaths and readonlyPaths are resolved in the rootfs like everything else (a symlink is
+ * followed, inside it); a path that does not exist has nothing to hide. */
 int rootfs_mask_paths(rootfs_context *ctx, ocirt_error *err)
 {
   const oci_linux *linux_ = ctx->spec->linux_;
@@ -441,37 +642,41 @@ int rootfs_mask_paths(rootfs_context *ctx, ocirt_error *err)
   cleanup_close int null_fd = -1;
   for (size_t i = 0; i < linux_->masked_paths_len; i++) {
     const char *path = linux_->masked_paths[i];
-    cleanup_close int fd = open_in_root(ctx->root_fd, path, O_PATH, RESOLVE_NO_SYMLINKS);
+    cleanup_close int fd = open_in_root(ctx->root_fd, path, O_PATH, 0);
     if (fd < 0) {
       if (errno == ENOENT)
-        continue; /* nothing to hide */
-      return error_set(err, errno, "mask `%s`", path);
+        continue;
+      return error_set(err, errno, ".linux.maskedPaths[%zu]: open `%s` in the rootfs", i, path);
     }
     struct stat st;
     if (fstat(fd, &st) < 0)
-      return error_set(err, errno, "mask `%s`", path);
+      return error_set(err, errno, ".linux.maskedPaths[%zu]: stat `%s`", i, path);
     if (S_ISDIR(st.st_mode)) {
-      if (mount("tmpfs", FD_PATH(buf, fd), "tmpfs", MS_RDONLY, "size=0k") < 0)
-        return error_set(err, errno, "mask `%s`", path);
+      if (mount("tmpfs", FD_PATH(buf, fd), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0k") < 0)
+        return error_set(err, errno, ".linux.maskedPaths[%zu]: mask `%s`", i, path);
       continue;
     }
     if (null_fd < 0 && (null_fd = open_dev_null(err)) < 0)
       return -1;
     if (mount(FD_PATH(null_buf, null_fd), FD_PATH(buf, fd), NULL, MS_BIND, NULL) < 0)
-      return error_set(err, errno, "mask `%s`", path);
+      return error_set(err, errno, ".linux.maskedPaths[%zu]: mask `%s`", i, path);
   }
   for (size_t i = 0; i < linux_->readonly_paths_len; i++) {
     const char *path = linux_->readonly_paths[i];
-    cleanup_close int fd = open_in_root(ctx->root_fd, path, O_PATH, RESOLVE_NO_SYMLINKS);
+    cleanup_close int fd = open_in_root(ctx->root_fd, path, O_PATH, 0);
     if (fd < 0) {
       if (errno == ENOENT)
         continue;
-      return error_set(err, errno, "make `%s` read-only", path);
+      return error_set(err, errno, ".linux.readonlyPaths[%zu]: open `%s` in the rootfs", i, path);
     }
     if (mount(FD_PATH(buf, fd), FD_PATH(buf, fd), NULL, MS_BIND | MS_REC, NULL) < 0)
-      return error_set(err, errno, "make `%s` read-only", path);
-    if (remount_flags(ctx->root_fd, path, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, err) < 0)
-      return error_wrap(err, "make `%s` read-only", path);
+      return error_set(err, errno, ".linux.readonlyPaths[%zu]: bind `%s`", i, path);
+    /* opened again: the fd above points beneath the new mount */
+    cleanup_close int top = open_in_root(ctx->root_fd, path, O_PATH, 0);
+    if (top < 0)
+      return error_set(err, errno, ".linux.readonlyPaths[%zu]: open `%s` in the rootfs", i, path);
+    if (make_readonly(top, err) < 0)
+      return error_wrap(err, ".linux.readonlyPaths[%zu]: make `%s` read-only", i, path);
   }
   return 0;
 }
@@ -486,9 +691,18 @@ int rootfs_pivot(rootfs_context *ctx, bool no_pivot, ocirt_error *err)
     if (chroot(".") < 0)
       return error_set(err, errno, "chroot");
   } else {
-    /* pivot_root(".", ".") stacks the old root on top of the new one; detach it right away. */
+    /* pivot_root(".", ".") stacks the old root on top of the new one; detach it right away, after
+     * making it rslave: with a shared rootfsPropagation the unmount would reach the host.  "." must
+     * be the old root for that (a fd of it as cwd), not the new one beneath it. */
+    cleanup_close int old_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (old_root < 0)
+      return error_set(err, errno, "open the old root");
     if (syscall(SYS_pivot_root, ".", ".") < 0)
       return error_set(err, errno, "pivot_root");
+    if (fchdir(old_root) < 0)
+      return error_set(err, errno, "chdir to the old root");
+    if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+      return error_set(err, errno, "make the old root rslave");
     if (umount2(".", MNT_DETACH) < 0)
       return error_set(err, errno, "detach the old root");
   }
@@ -499,6 +713,7 @@ int rootfs_pivot(rootfs_context *ctx, bool no_pivot, ocirt_error *err)
   const oci_spec *spec = ctx->spec;
   if (spec->root->readonly && remount_path("/", MS_RDONLY) < 0)
     return error_set(err, errno, "make the rootfs read-only");
+  /* The rootfs bind is private so far (see rootfs_prepare); now it gets what the config asks. */
   const char *prop_name = spec->linux_ ? spec->linux_->rootfs_propagation : NULL;
   if (prop_name && mount(NULL, "/", NULL, propagation_flag(prop_name), NULL) < 0)
     return error_set(err, errno, "set rootfs propagation `%s`", prop_name);

@@ -10,10 +10,12 @@
 #include "ocispec.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef struct {
   const oci_spec *spec;
   const char *rootfs;      /* absolute host path of the rootfs */
+  const char *bundle;      /* absolute host path of the bundle (relative bind sources) */
   const char *cgroup_path; /* the container's cgroup, for the `cgroup` mount */
   bool cgroup_ns;          /* the container has its own cgroup namespace */
   int root_fd;             /* opened by rootfs_prepare */
@@ -32,10 +34,14 @@ int rootfs_mkdir_in_root(int root_fd, const char *path, ocirt_error *err);
 typedef struct {
   unsigned long flags;       /* MS_* for mount(2) */
   unsigned long propagation; /* MS_PRIVATE | MS_REC ... or 0 */
+  uint64_t rec_set, rec_clr; /* MOUNT_ATTR_* for mount_setattr(AT_RECURSIVE): rro, rnosuid... */
   bool bind, recursive;
   char *data; /* malloc'd, comma-joined, or NULL */
 } mount_options;
 void mount_options_parse(char **options, size_t n, mount_options *out);
+/* Whether the runtime knows `option` (a flag, a recursive flag, a propagation, bind...); anything
+ * else is filesystem data, which a bind mount cannot take. */
+bool mount_option_known(const char *option);
 /* Flag for a propagation name ("rslave" -> MS_SLAVE|MS_REC); 0 when unknown. */
 unsigned long propagation_flag(const char *name);
 /* Every mount option ocirt knows, for `ocirt features` (malloc'd vector of n strings). */
