@@ -305,8 +305,15 @@ static int mount_one(rootfs_context *ctx, const oci_mount *m, ocirt_error *err)
     return 0;
   }
   const char *source = m->source ? m->source : type;
-  if (mount(source, FD_PATH(dst_buf, dest_fd), type, opts.flags, data) < 0)
-    return error_set(err, errno, "mount");
+  if (mount(source, FD_PATH(dst_buf, dest_fd), type, opts.flags, data) < 0) {
+    /* Only the owner of the network namespace may mount sysfs: a container with a user namespace
+     * of its own in a netns of the host's gets the host's /sys bound instead (as runc does). */
+    if (errno != EPERM || strcmp(type, "sysfs") != 0)
+      return error_set(err, errno, "mount");
+    if (mount("/sys", FD_PATH(dst_buf, dest_fd), NULL, MS_BIND | MS_REC, NULL) < 0)
+      return error_set(err, errno, "bind /sys (sysfs: not the owner of the network namespace)");
+    return remount_flags(ctx->root_fd, m->destination, opts.flags & ~MS_REMOUNT, opts.propagation, err);
+  }
   if (opts.propagation)
     return remount_flags(ctx->root_fd, m->destination, 0, opts.propagation, err);
   return 0;
