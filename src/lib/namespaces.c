@@ -3,18 +3,17 @@
 #include "utils.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <linux/nsfs.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
-#include <fcntl.h>
-#include <sched.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/ioctl.h>
-#include <linux/nsfs.h>
-
+#include <unistd.h>
 
 static const namespace_type namespaces[] = {
   { "user", "user", CLONE_NEWUSER },       { "pid", "pid", CLONE_NEWPID },
