@@ -73,13 +73,97 @@ int config_validate_process(const oci_process *p, const char *where, char ***war
   return 0;
 }
 
-static int check_mappings(oci_id_mapping **m, size_t n, const char *where, ocirt_error *err)
+/* Whether container id `id` is inside one of the mappings. */
+static bool id_mapped(oci_id_mapping **m, size_t n, uint32_t id)
 {
+  for (size_t i = 0; i < n; i++)
+    if (id >= m[i]->container_id && (uint64_t) id < (uint64_t) m[i]->container_id + m[i]->size)
+      return true;
+  return false;
+}
+
+static bool ranges_overlap(uint32_t a, uint32_t b, uint32_t size_a, uint32_t size_b)
+{
+  return (uint64_t) a < (uint64_t) b + size_b && (uint64_t) b < (uint64_t) a + size_a;
+}
+
+/* What the kernel would refuse in a uid_map or gid_map, said with the field's name. */
+static int check_mappings(oci_id_mapping **m, size_t n, const char *where, const char *what, ocirt_error *err)
+{
+  if (n == 0)
+    return FAIL("%s: a new \"user\" namespace needs %s mappings", where, what);
+  if (n > 340)
+    return FAIL("%s: %zu mappings, the kernel takes at most 340", where, n);
   for (size_t i = 0; i < n; i++) {
     if (m[i]->size == 0)
       return FAIL("%s[%zu].size: must be at least 1", where, i);
     if ((uint64_t) m[i]->container_id + m[i]->size > 1ULL << 32 || (uint64_t) m[i]->host_id + m[i]->size > 1ULL << 32)
       return FAIL("%s[%zu]: range beyond the 32-bit id space", where, i);
+    for (size_t j = 0; j < i; j++) {
+      if (ranges_overlap(m[i]->container_id, m[j]->container_id, m[i]->size, m[j]->size))
+        return FAIL("%s[%zu]: container %ss %u-%u overlap those of %s[%zu]", where, i, what, m[i]->container_id,
+                    m[i]->container_id + (m[i]->size - 1), where, j);
+      if (ranges_overlap(m[i]->host_id, m[j]->host_id, m[i]->size, m[j]->size))
+        return FAIL("%s[%zu]: host %ss %u-%u overlap those of %s[%zu]", where, i, what, m[i]->host_id,
+                    m[i]->host_id + (m[i]->size - 1), where, j);
+    }
+  }
+  /* ocirt sets the container up as root of its user namespace. */
+  if (!id_mapped(m, n, 0))
+    return FAIL("%s: container %s 0 is not mapped", where, what);
+  return 0;
+}
+
+/* The user namespace: mappings only for a new one; the process's ids must be mapped. */
+static int check_user_namespace(const oci_spec *spec, const oci_namespace *user, ocirt_error *err)
+{
+  const oci_linux *l = spec->linux_;
+  if (user == NULL) {
+    if (l->uid_mappings_len)
+      return FAIL(".linux.uidMappings: set, but no \"user\" namespace is requested");
+    if (l->gid_mappings_len)
+      return FAIL(".linux.gidMappings: set, but no \"user\" namespace is requested");
+    return 0;
+  }
+  if (user->path && user->path[0]) {
+    if (l->uid_mappings_len || l->gid_mappings_len)
+      return FAIL(".linux.%s: the \"user\" namespace is joined by path and has its mappings already",
+                  l->uid_mappings_len ? "uidMappings" : "gidMappings");
+    return 0;
+  }
+  if (check_mappings(l->uid_mappings, l->uid_mappings_len, ".linux.uidMappings", "uid", err) < 0
+      || check_mappings(l->gid_mappings, l->gid_mappings_len, ".linux.gidMappings", "gid", err) < 0)
+    return -1;
+  const oci_user *u = spec->process->user;
+  if (u == NULL)
+    return 0;
+  if (!id_mapped(l->uid_mappings, l->uid_mappings_len, u->uid))
+    return FAIL(".process.user.uid: %u is not mapped in .linux.uidMappings", u->uid);
+  if (!id_mapped(l->gid_mappings, l->gid_mappings_len, u->gid))
+    return FAIL(".process.user.gid: %u is not mapped in .linux.gidMappings", u->gid);
+  for (size_t i = 0; i < u->additional_gids_len; i++)
+    if (!id_mapped(l->gid_mappings, l->gid_mappings_len, u->additional_gids[i]))
+      return FAIL(".process.user.additionalGids[%zu]: %u is not mapped in .linux.gidMappings", i,
+                  u->additional_gids[i]);
+  return 0;
+}
+
+/* The time namespace: offsets only for a new one, of the two clocks it has. */
+static int check_time_namespace(const oci_linux *l, const oci_namespace *time_ns, ocirt_error *err)
+{
+  if (l->time_offsets_len == 0)
+    return 0;
+  if (time_ns == NULL)
+    return FAIL(".linux.timeOffsets: set, but no \"time\" namespace is requested");
+  if (time_ns->path && time_ns->path[0])
+    return FAIL(".linux.timeOffsets: the \"time\" namespace is joined by path: its offsets are set already");
+  for (size_t i = 0; i < l->time_offsets_len; i++) {
+    const char *clock = l->time_offsets_keys[i];
+    if (strcmp(clock, "monotonic") != 0 && strcmp(clock, "boottime") != 0)
+      return FAIL(".linux.timeOffsets[\"%s\"]: unknown clock (expected monotonic or boottime)", clock);
+    if (l->time_offsets_values[i]->nanosecs >= 1000000000)
+      return FAIL(".linux.timeOffsets[\"%s\"].nanosecs: %u is not below 1000000000", clock,
+                  l->time_offsets_values[i]->nanosecs);
   }
   return 0;
 }
@@ -102,7 +186,8 @@ static bool plain_path_under_dev(const char *path)
 static int check_linux(const oci_spec *spec, ocirt_error *err)
 {
   const oci_linux *l = spec->linux_;
-  bool has_uts = false, has_mnt = false, has_user = false;
+  bool has_uts = false, has_mnt = false;
+  const oci_namespace *user = NULL, *time_ns = NULL;
   for (size_t i = 0; l && i < l->namespaces_len; i++) {
     const char *t = l->namespaces[i]->type;
     if (namespace_lookup(t) == NULL)
@@ -112,7 +197,10 @@ static int check_linux(const oci_spec *spec, ocirt_error *err)
         return FAIL(".linux.namespaces[%zu].type: namespace \"%s\" listed twice", i, t);
     has_uts |= strcmp(t, "uts") == 0;
     has_mnt |= strcmp(t, "mount") == 0;
-    has_user |= strcmp(t, "user") == 0;
+    if (strcmp(t, "user") == 0)
+      user = l->namespaces[i];
+    if (strcmp(t, "time") == 0)
+      time_ns = l->namespaces[i];
   }
   if (!has_mnt)
     return FAIL(".linux.namespaces: a \"mount\" namespace is required");
@@ -122,10 +210,7 @@ static int check_linux(const oci_spec *spec, ocirt_error *err)
     return FAIL(".domainname: set, but no \"uts\" namespace is requested");
   if (l == NULL)
     return 0;
-  if ((l->uid_mappings_len || l->gid_mappings_len) && !has_user)
-    return FAIL(".linux.uidMappings: id mappings given, but no \"user\" namespace is requested");
-  if (check_mappings(l->uid_mappings, l->uid_mappings_len, ".linux.uidMappings", err) < 0
-      || check_mappings(l->gid_mappings, l->gid_mappings_len, ".linux.gidMappings", err) < 0)
+  if (check_user_namespace(spec, user, err) < 0 || check_time_namespace(l, time_ns, err) < 0)
     return -1;
   if (l->rootfs_propagation && propagation_flag(l->rootfs_propagation) == 0)
     return FAIL(".linux.rootfsPropagation: unknown propagation \"%s\"", l->rootfs_propagation);

@@ -133,12 +133,17 @@ static int make_dirs(const cgroup_hierarchy *h, const char *path, ocirt_error *e
         continue;
       char c = *s;
       *s = '\0';
-      if (mkdir(full, 0755) == 0) {
-        if (cpuset && cpuset_inherit(full, err) < 0)
-          return -1;
+      if (mkdir(full, 0755) == 0 || errno == EEXIST) {
+        /* Also when it exists: another create may have made it and not yet filled its cpuset. */
+        if (cpuset && cpuset_inherit(full, err) < 0) {
+          if (err->errno_value != ENOENT || attempt >= 10)
+            return -1;
+          error_clear(err);
+          retry = true;
+        }
       } else if (errno == ENOENT && attempt < 10)
         retry = true;
-      else if (errno != EEXIST)
+      else
         return error_set(err, errno, "create cgroup `%s`", full);
       *s = c;
       if (c == '\0')

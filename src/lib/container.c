@@ -3,8 +3,12 @@
  * create                                   container init (pid 1 of the new pid namespace)
  *   make state folder (locked), exec.fifo,
  *   cgroup; clone(namespaces) ----------->  waits for GO
- *   put the child in its cgroup
- *   GO (+ state JSON for hooks) -------->   join namespaces by path, mounts, /dev
+ *     (namespaces joined by path: a helper joins them, user last, clones init with
+ *      CLONE_PARENT and sends PID with init's pid)
+ *   put the child in its cgroup,
+ *   write uid_map/gid_map (new user ns)
+ *   GO (+ state JSON for hooks) -------->   become root of the user ns, unshare cgroup and
+ *                                           time ns (write timens_offsets), mounts, /dev
  *                               <--------   HOOKS (only when prestart/createRuntime hooks exist)
  *   run prestart, createRuntime hooks
  *   HOOKS_DONE ------------------------->   createContainer hooks, masked paths, pivot_root,
@@ -60,7 +64,7 @@ static void warn(const char *msg)
 
 /* ---- the sync socket ------------------------------------------------------------------------- */
 
-enum sync_type { SYNC_GO = 1, SYNC_HOOKS, SYNC_HOOKS_DONE, SYNC_READY, SYNC_ACK, SYNC_ERROR };
+enum sync_type { SYNC_GO = 1, SYNC_HOOKS, SYNC_HOOKS_DONE, SYNC_READY, SYNC_ACK, SYNC_ERROR, SYNC_PID };
 
 typedef struct {
   int32_t type;
@@ -154,15 +158,23 @@ static int init_setup(init_args *a, char **exe, char **hook_state, ocirt_error *
   if (r <= 0 || h.type != SYNC_GO)
     _exit(1); /* the parent is gone: nothing to report to */
 
-  if (namespace_join_paths(a->ns, err) < 0)
+  /* The parent has written the id mappings: from here on we act as root of our user namespace. */
+  bool userns = namespace_plan_has(a->ns, CLONE_NEWUSER);
+  if (userns && namespace_become_root(err) < 0)
     return -1;
   /* A session keyring of its own, so the container sees none of the host's keys (as runc does);
    * kernels without keyrings (ENOSYS) or that refuse it to us are fine. */
   if (!a->opts->no_new_keyring && syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, a->id) < 0
       && errno != ENOSYS && errno != EPERM && errno != EACCES && errno != EDQUOT)
     return error_set(err, errno, "join a new session keyring");
-  if (a->ns->unshare_late && unshare(a->ns->unshare_late) < 0)
+  if ((a->ns->unshare_late & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
     return error_set(err, errno, "unshare cgroup namespace");
+  if (a->ns->unshare_late & CLONE_NEWTIME) {
+    if (unshare(CLONE_NEWTIME) < 0)
+      return error_set(err, errno, "unshare time namespace");
+    if (namespace_write_time_offsets(spec->linux_, err) < 0)
+      return -1;
+  }
   umask(0);
 
   rootfs_context rctx = {
@@ -424,33 +436,74 @@ static int create_sync(create_context *c, const char *id, const char *hook_state
   }
 }
 
-/* Clone the init process into its namespaces.  A pid namespace given by path is entered by the
- * parent just for the clone (setns on a pid namespace only affects children). */
+static pid_t clone_raw(int flags, init_args *args)
+{
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = (pid_t) syscall(SYS_clone, (unsigned long) (SIGCHLD | flags), NULL, NULL, NULL, NULL);
+  if (pid == 0)
+    container_init(args);
+  return pid;
+}
+
+/* The helper that joins namespaces by path for init: it enters them (the user namespace last, so
+ * the others are entered with the host's privileges, and what init creates is owned by the joined
+ * user namespace), clones init with CLONE_PARENT so that init is our child, reports init's pid (as
+ * seen from our pid namespace: the helper stays in it, setns on a pid namespace only moves the
+ * children) and exits. */
+static void __attribute__((noreturn)) join_helper(create_context *c, init_args *args)
+{
+  cleanup_error ocirt_error err = { 0 };
+  if (namespace_join_paths(&c->ns, &err) == 0) {
+    pid_t pid = clone_raw(CLONE_PARENT | c->ns.clone_flags, args);
+    if (pid > 0) {
+      char buf[16];
+      snprintf(buf, sizeof(buf), "%d", (int) pid);
+      if (sync_send(args->sync_fd, SYNC_PID, 0, buf, &err) == 0)
+        _exit(0);
+      kill(pid, SIGKILL);
+      _exit(1);
+    }
+    error_set(&err, errno, "clone the container's init process");
+  }
+  cleanup_error ocirt_error ignored = { 0 };
+  sync_send(args->sync_fd, SYNC_ERROR, err.errno_value, err.msg, &ignored);
+  _exit(1);
+}
+
+/* Clone the init process into its namespaces; through join_helper when some are joined by path
+ * (one fork more, only then). */
 static pid_t clone_init(create_context *c, init_args *args, ocirt_error *err)
 {
-  size_t n;
-  const namespace_type *table = namespace_table(&n);
-  int pid_index = -1;
-  for (size_t i = 0; i < n; i++)
-    if (table[i].clone_flag == CLONE_NEWPID)
-      pid_index = (int) i;
-  cleanup_close int own_pidns = -1;
-  if (c->ns.join_fds[pid_index] >= 0) {
-    own_pidns = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
-    if (own_pidns < 0 || setns(c->ns.join_fds[pid_index], CLONE_NEWPID) < 0)
-      return error_set(err, errno, "join pid namespace");
+  if (!namespace_plan_joins(&c->ns)) {
+    pid_t pid = clone_raw(c->ns.clone_flags, args);
+    if (pid < 0)
+      return error_set(err, errno, "clone the container's init process");
+    return pid;
   }
   fflush(stdout);
   fflush(stderr);
-  pid_t pid = (pid_t) syscall(SYS_clone, (unsigned long) (SIGCHLD | c->ns.clone_flags), NULL, NULL, NULL, NULL);
-  if (pid == 0)
-    container_init(args);
-  int saved = errno;
-  if (own_pidns >= 0)
-    setns(own_pidns, CLONE_NEWPID);
-  if (pid < 0)
-    return error_set(err, saved, "clone the container's init process");
-  return pid;
+  pid_t helper = fork();
+  if (helper == 0)
+    join_helper(c, args);
+  if (helper < 0)
+    return error_set(err, errno, "fork");
+  int status = 0;
+  TEMP_FAILURE_RETRY(waitpid(helper, &status, 0));
+  /* The helper has sent its one message, or died without one (then nothing is waiting). */
+  struct pollfd p = { c->sync_fd, POLLIN, 0 };
+  if (TEMP_FAILURE_RETRY(poll(&p, 1, 0)) != 1)
+    return error_set(err, 0, "the namespace helper exited with status %d", status);
+  sync_header h;
+  cleanup_free char *payload = NULL;
+  if (sync_recv(c->sync_fd, &h, &payload, err) <= 0)
+    return -1;
+  if (h.type == SYNC_ERROR)
+    return error_take(err, h.errno_value, steal_ptr(&payload));
+  int64_t pid;
+  if (h.type != SYNC_PID || parse_int64(payload, &pid) < 0 || pid <= 0)
+    return error_set(err, EPROTO, "unexpected message %d from the namespace helper", h.type);
+  return (pid_t) pid;
 }
 
 static int do_create(const ocirt_runtime *rt, const char *id, const create_options *opts, create_context *c,
@@ -510,6 +563,8 @@ static int do_create(const ocirt_runtime *rt, const char *id, const create_optio
   if (proc_start_time(c->pid, &c->pid_start, NULL) < 0)
     return error_set(err, errno, "read the start time of pid %d", (int) c->pid);
   if (cgroup_enter(c->cgroup_path, c->pid, err) < 0)
+    return -1;
+  if ((c->ns.clone_flags & CLONE_NEWUSER) && namespace_write_id_maps(c->pid, spec->linux_, err) < 0)
     return -1;
 
   cleanup_free char *hook_state = state_json(id, "creating", c->pid, c->cfg.bundle, spec);

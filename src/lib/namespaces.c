@@ -4,15 +4,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <sys/ioctl.h>
+#include <grp.h>
 #include <linux/nsfs.h>
-
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const namespace_type namespaces[] = {
   { "user", "user", CLONE_NEWUSER },       { "pid", "pid", CLONE_NEWPID },
@@ -100,16 +101,85 @@ int namespace_plan_init(namespace_plan *plan, const oci_linux *linux_, ocirt_err
   return 0;
 }
 
+bool namespace_plan_joins(const namespace_plan *plan)
+{
+  for (size_t i = 0; i < N_NAMESPACES; i++)
+    if (plan->join_fds[i] >= 0)
+      return true;
+  return false;
+}
+
+/* Every other namespace first, with the host's privileges; the user namespace last, since after it
+ * we hold capabilities only over what it owns.  setns on a pid namespace affects the children only,
+ * which is what we want: the caller clones init next. */
 int namespace_join_paths(namespace_plan *plan, ocirt_error *err)
 {
-  for (size_t i = 0; i < N_NAMESPACES; i++) {
-    int flag = namespaces[i].clone_flag;
-    if (plan->join_fds[i] < 0 || flag == CLONE_NEWUSER || flag == CLONE_NEWPID)
-      continue;
-    if (setns(plan->join_fds[i], flag) < 0)
-      return error_set(err, errno, "join %s namespace", namespaces[i].name);
-    close(plan->join_fds[i]);
-    plan->join_fds[i] = -1;
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < N_NAMESPACES; i++) {
+      int flag = namespaces[i].clone_flag;
+      if (plan->join_fds[i] < 0 || (flag == CLONE_NEWUSER) != (pass == 1))
+        continue;
+      if (setns(plan->join_fds[i], flag) < 0)
+        return error_set(err, errno, "join %s namespace", namespaces[i].name);
+      close(plan->join_fds[i]);
+      plan->join_fds[i] = -1;
+    }
+  return 0;
+}
+
+/* One write of all the lines: the kernel takes a map file only once, whole. */
+static int write_map(pid_t pid, const char *file, const char *field, oci_id_mapping **m, size_t n, ocirt_error *err)
+{
+  cleanup_free char *path = xasprintf("/proc/%d/%s", (int) pid, file);
+  cleanup_free char *data = xstrdup("");
+  for (size_t i = 0; i < n; i++) {
+    char *more = xasprintf("%s%u %u %u\n", data, m[i]->container_id, m[i]->host_id, m[i]->size);
+    free(data);
+    data = more;
   }
+  cleanup_close int fd = TEMP_FAILURE_RETRY(open(path, O_WRONLY | O_CLOEXEC));
+  if (fd < 0 || write_all(fd, data, strlen(data)) < 0)
+    return error_set(err, errno, "write %s to `%s`", field, path);
+  return 0;
+}
+
+int namespace_write_id_maps(pid_t pid, const oci_linux *linux_, ocirt_error *err)
+{
+  if (write_map(pid, "uid_map", ".linux.uidMappings", linux_->uid_mappings, linux_->uid_mappings_len, err) < 0)
+    return -1;
+  return write_map(pid, "gid_map", ".linux.gidMappings", linux_->gid_mappings, linux_->gid_mappings_len, err);
+}
+
+int namespace_become_root(ocirt_error *err)
+{
+  /* The host's supplementary groups mean nothing here (they show as the overflow gid). */
+  if (setgroups(0, NULL) < 0)
+    return error_set(err, errno, "setgroups in the user namespace");
+  if (setresgid(0, 0, 0) < 0)
+    return error_set(err, errno, "become gid 0 of the user namespace");
+  if (setresuid(0, 0, 0) < 0)
+    return error_set(err, errno, "become uid 0 of the user namespace");
+  /* The uid change made us non-dumpable, which gives our /proc/self files to the host's root: we
+   * could not write oom_score_adj or timens_offsets any more.  exec decides dumpability again. */
+  if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+    return error_set(err, errno, "prctl(PR_SET_DUMPABLE)");
+  return 0;
+}
+
+int namespace_write_time_offsets(const oci_linux *linux_, ocirt_error *err)
+{
+  if (linux_ == NULL || linux_->time_offsets_len == 0)
+    return 0;
+  cleanup_free char *data = xstrdup("");
+  for (size_t i = 0; i < linux_->time_offsets_len; i++) {
+    const oci_time_offset *o = linux_->time_offsets_values[i];
+    char *more = xasprintf("%s%s %lld %u\n", data, linux_->time_offsets_keys[i], (long long) o->secs, o->nanosecs);
+    free(data);
+    data = more;
+  }
+  /* Before any process enters the new namespace: the kernel refuses offsets after that. */
+  cleanup_close int fd = TEMP_FAILURE_RETRY(open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC));
+  if (fd < 0 || write_all(fd, data, strlen(data)) < 0)
+    return error_set(err, errno, "write .linux.timeOffsets to /proc/self/timens_offsets");
   return 0;
 }

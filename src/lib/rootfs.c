@@ -445,6 +445,13 @@ static int mount_one(rootfs_context *ctx, size_t index, const oci_mount *m, ocir
   }
   const char *source = m->source ? m->source : type;
   if (mount(source, FD_PATH(dst_buf, dest_fd), type, opts.flags, data) < 0) {
+    /* Only the owner of the network namespace may mount sysfs: a container with a user namespace
+     * of its own in a netns of the host's gets the host's /sys bound instead (as runc does). */
+    if (errno == EPERM && strcmp(type, "sysfs") == 0) {
+      if (mount("/sys", FD_PATH(dst_buf, dest_fd), NULL, MS_BIND | MS_REC, NULL) < 0)
+        return error_set(err, errno, "bind /sys (sysfs: not the owner of the network namespace)");
+      return finish_mount(ctx->root_fd, m->destination, opts.flags & ~MS_REMOUNT, &opts, err);
+    }
     /* The kernel's EINVAL most often means it did not take an option: say which were passed on. */
     if (errno == EINVAL && data)
       return error_set(err, errno, ".mounts[%zu].options: the kernel refused the %s mount with data \"%s\"", index,
