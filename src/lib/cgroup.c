@@ -133,13 +133,18 @@ static int make_dirs(const cgroup_hierarchy *h, const char *path, ocirt_error *e
         continue;
       char c = *s;
       *s = '\0';
-      if (mkdir(full, 0755) == 0) {
-        if (cpuset && cpuset_inherit(full, err) < 0)
-          return -1;
-      } else if (errno == ENOENT && attempt < 10)
+      int made = mkdir(full, 0755) == 0 ? 0 : errno;
+      if (made == ENOENT && attempt < 10)
         retry = true;
-      else if (errno != EEXIST)
-        return error_set(err, errno, "create cgroup `%s`", full);
+      else if (made != 0 && made != EEXIST)
+        return error_set(err, made, "create cgroup `%s`", full);
+      /* On EEXIST too: whoever made the shared parent may not have filled its cpuset yet. */
+      else if (cpuset && cpuset_inherit(full, err) < 0) {
+        if (err->errno_value != ENOENT || attempt >= 10)
+          return -1;
+        error_clear(err); /* removed meanwhile by another container's delete */
+        retry = true;
+      }
       *s = c;
       if (c == '\0')
         break;
