@@ -199,6 +199,16 @@ terminal_bundle() {
   assert_no_leaks "$ID"
 }
 
+@test "terminal: run in the foreground survives a reader of its stdout that goes away" {
+  # shellcheck disable=SC2016 # expanded inside the container
+  terminal_bundle '["sh", "-c", "i=0; while [ $i -lt 3000 ]; do echo line-$i; i=$((i + 1)); done; exit 6"]'
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  run bash -c 'timeout 20 "$0" --root "$1" run --bundle "$2" "$3" </dev/null 3>&- | head -c 5 >/dev/null
+    echo "status ${PIPESTATUS[0]}"' "$OCIRT" "$ROOT" "$BUNDLE" "$ID"
+  [ "$output" = "status 6" ] || fail "$output"
+  assert_no_leaks "$ID"
+}
+
 # ---- errors leave nothing behind --------------------------------------------------------------------
 
 @test "terminal: --console-socket that does not exist is refused, naming the path" {

@@ -354,7 +354,13 @@ int terminal_foreground(int master, pid_t pid, const sigset_t *signals, int *exi
       return error_set(err, errno, "put the terminal in raw mode");
     terminal_copy_size(STDIN_FILENO, master);
   }
+  /* A reader of our stdout that goes away must not kill us before the container is deleted: the
+   * write fails with EPIPE instead, and the output is drained to nowhere. */
+  struct sigaction ignore = { .sa_handler = SIG_IGN }, old_pipe;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGPIPE, &ignore, &old_pipe);
   int ret = proxy_loop(master, sfd, pid, exit_status, err);
+  sigaction(SIGPIPE, &old_pipe, NULL);
   if (raw)
     tcsetattr(STDIN_FILENO, TCSANOW, &saved);
   return ret;
