@@ -9,7 +9,10 @@ PACKAGES="
   build-essential autoconf automake libtool pkg-config
   libyajl-dev libseccomp-dev libcap-dev libdevmapper-dev
   busybox-static bats jq iproute2 procps util-linux
+  bsdutils python3 runc crun
 "
+# runc and crun: the tests only call their `spec` subcommand (bundle compatibility); bsdutils'
+# `script` and python3's pty module give the terminal tests a pty of their own.
 
 command -v apt-get >/dev/null 2>&1 || {
   echo "$prog: apt-get not found: this script is for Debian and its derivatives" >&2

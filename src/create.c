@@ -17,7 +17,7 @@ static const char create_help[]
       "      --console-socket S   unix socket that receives the terminal's master fd\n"
       "      --no-pivot           chroot instead of pivot_root (for a rootfs on a ramdisk)\n"
       "      --no-new-keyring     do not create a new session keyring\n"
-      "      --preserve-fds N     pass N more fds (from 3) to the container\n"
+      "      --preserve-fds N     pass N more fds (from 3, after LISTEN_FDS ones) to the container\n"
       "  -h, --help               print this help\n";
 
 enum { OPT_PID_FILE = 1000, OPT_CONSOLE_SOCKET, OPT_NO_PIVOT, OPT_NO_NEW_KEYRING, OPT_PRESERVE_FDS, OPT_KEEP };

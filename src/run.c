@@ -14,7 +14,7 @@ static const char help[]
       "      --console-socket S   unix socket that receives the terminal's master fd\n"
       "      --no-pivot           chroot instead of pivot_root (for a rootfs on a ramdisk)\n"
       "      --no-new-keyring     do not create a new session keyring\n"
-      "      --preserve-fds N     pass N more fds (from 3) to the container\n"
+      "      --preserve-fds N     pass N more fds (from 3, after LISTEN_FDS ones) to the container\n"
       "  -h, --help               print this help\n";
 
 int cmd_run(ocirt_global *g, int argc, char **argv)

@@ -34,6 +34,7 @@
 #include "seccomp_profile.h"
 #include "state.h"
 #include "sysctl.h"
+#include "terminal.h"
 #include "utils.h"
 
 #include <errno.h>
@@ -145,7 +146,9 @@ typedef struct {
   int fifo_fd;
   const seccomp_filter *seccomp; /* NULL without linux.seccomp */
   int seccomp_listener;          /* connected to linux.seccomp.listenerPath, or -1 */
-  int close_fds[3]; /* the parent's fds the child must not keep (the state lock above all) */
+  int console_fd;    /* process.terminal: where the pty's master goes, else -1 */
+  unsigned pass_fds; /* LISTEN_FDS + --preserve-fds: fds 3.. handed to the program */
+  int close_fds[4];  /* the parent's fds the child must not keep (the state lock above all) */
 } init_args;
 
 /* Everything before READY.  Errors go back to the parent, which prints them. */
@@ -204,6 +207,8 @@ static int init_setup(init_args *a, char **exe, char **hook_state, ocirt_error *
     return -1;
 
   const oci_process *p = spec->process;
+  if (a->console_fd >= 0 && terminal_setup_container(rctx.root_fd, steal_fd(&a->console_fd), p, err) < 0)
+    return -1;
   if (rootfs_mkdir_in_root(rctx.root_fd, p->cwd, err) < 0)
     return error_wrap(err, "create cwd `%s`", p->cwd);
   if (p->has_oom_score_adj) {
@@ -229,9 +234,9 @@ static int init_setup(init_args *a, char **exe, char **hook_state, ocirt_error *
     return -1;
   /* Nothing of the host may reach the user's program: every fd past stdio (and the preserved
    * ones) is closed at exec. */
-  if (mark_fds_cloexec_from(3 + (int) a->opts->preserve_fds, err) < 0)
+  if (mark_fds_cloexec_from(3 + (int) a->pass_fds, err) < 0)
     return -1;
-  for (unsigned i = 0; i < a->opts->preserve_fds; i++) {
+  for (unsigned i = 0; i < a->pass_fds; i++) {
     int fd = 3 + (int) i;
     int flags = fcntl(fd, F_GETFD);
     if (flags >= 0)
@@ -342,6 +347,8 @@ typedef struct {
   int sync_fd;
   seccomp_filter *seccomp;
   int seccomp_listener;
+  terminal_plan tty;
+  unsigned pass_fds;
   pid_t pid;
   uint64_t pid_start;
   char *created;
@@ -374,6 +381,7 @@ static void create_context_free(create_context *c)
   if (c->seccomp_listener >= 0)
     close(c->seccomp_listener);
   seccomp_filter_free(c->seccomp);
+  terminal_plan_close(&c->tty);
   namespace_plan_close(&c->ns);
   config_free(&c->cfg);
   state_close(&c->state);
@@ -506,8 +514,25 @@ static pid_t clone_init(create_context *c, init_args *args, ocirt_error *err)
   return (pid_t) pid;
 }
 
-static int do_create(const ocirt_runtime *rt, const char *id, const create_options *opts, create_context *c,
-                     ocirt_error *err)
+/* The fds 3.. the program gets (socket activation first, then --preserve-fds), as runc orders them. */
+static int plan_passed_fds(const create_options *opts, create_context *c, ocirt_error *err)
+{
+  unsigned listen = listen_fds_count();
+  char what[64];
+  snprintf(what, sizeof(what), "LISTEN_FDS=%u", listen);
+  if (passed_fds_check(3, listen, what, err) < 0)
+    return -1;
+  snprintf(what, sizeof(what), "--preserve-fds %u", opts->preserve_fds);
+  if (passed_fds_check(3 + listen, opts->preserve_fds, what, err) < 0)
+    return -1;
+  if (listen)
+    listen_fds_set_env(c->cfg.spec->process, listen);
+  c->pass_fds = listen + opts->preserve_fds;
+  return 0;
+}
+
+static int do_create(const ocirt_runtime *rt, const char *id, const create_options *opts, bool foreground,
+                     create_context *c, ocirt_error *err)
 {
   if (state_validate_id(id, err) < 0)
     return -1;
@@ -516,8 +541,9 @@ static int do_create(const ocirt_runtime *rt, const char *id, const create_optio
   for (char **w = c->cfg.warnings; w && *w; w++)
     warn(*w);
   const oci_spec *spec = c->cfg.spec;
-  if (spec->process->terminal && opts->console_socket == NULL)
-    return error_set(err, 0, "config.json: .process.terminal: true needs --console-socket to send the terminal to");
+  if (plan_passed_fds(opts, c, err) < 0
+      || terminal_plan_open(opts->console_socket, spec->process->terminal, foreground, &c->tty, err) < 0)
+    return -1;
   if (namespace_plan_init(&c->ns, spec->linux_, err) < 0)
     return -1;
   if (cgroup_path_for(spec->linux_ ? spec->linux_->cgroups_path : NULL, id, &c->cgroup_path, err) < 0)
@@ -554,10 +580,13 @@ static int do_create(const ocirt_runtime *rt, const char *id, const create_optio
   init_args args = {
     .id = id, .opts = opts, .cfg = &c->cfg, .ns = &c->ns, .cgroup_path = c->cgroup_path,
     .sync_fd = sv[1], .fifo_fd = c->fifo_fd, .seccomp = c->seccomp, .seccomp_listener = c->seccomp_listener,
-    .close_fds = { c->state.dir_fd, c->state.root_fd, sv[0] },
+    .console_fd = c->tty.child_fd, .pass_fds = c->pass_fds,
+    .close_fds = { c->state.dir_fd, c->state.root_fd, sv[0], c->tty.parent_fd },
   };
   c->pid = clone_init(c, &args, err);
   close(sv[1]);
+  if (c->tty.child_fd >= 0)
+    close(steal_fd(&c->tty.child_fd)); /* the init has its copy */
   if (c->pid < 0)
     return -1;
   if (proc_start_time(c->pid, &c->pid_start, NULL) < 0)
@@ -596,14 +625,15 @@ static int do_create(const ocirt_runtime *rt, const char *id, const create_optio
   return sync_send(c->sync_fd, SYNC_ACK, 0, NULL, err);
 }
 
-static int create_common(const ocirt_runtime *rt, const char *id, const create_options *opts, create_context *c,
-                         ocirt_error *err)
+static int create_common(const ocirt_runtime *rt, const char *id, const create_options *opts, bool foreground,
+                         create_context *c, ocirt_error *err)
 {
   memset(c, 0, sizeof(*c));
   c->state = (container_handle) CONTAINER_HANDLE_INIT;
   c->fifo_fd = c->sync_fd = c->seccomp_listener = -1;
+  c->tty = (terminal_plan) TERMINAL_PLAN_INIT;
   c->pid = -1;
-  if (do_create(rt, id, opts, c, err) < 0) {
+  if (do_create(rt, id, opts, foreground, c, err) < 0) {
     create_undo(c);
     create_context_free(c);
     return error_wrap(err, "create %s", id);
@@ -614,7 +644,7 @@ static int create_common(const ocirt_runtime *rt, const char *id, const create_o
 int container_create(const ocirt_runtime *rt, const char *id, const create_options *opts, ocirt_error *err)
 {
   create_context c;
-  if (create_common(rt, id, opts, &c, err) < 0)
+  if (create_common(rt, id, opts, false, &c, err) < 0)
     return -1;
   create_context_free(&c);
   return 0;
@@ -942,11 +972,13 @@ int container_run(const ocirt_runtime *rt, const char *id, const create_options 
     sigprocmask(SIG_BLOCK, &set, &old);
 
   create_context c;
-  if (create_common(rt, id, opts, &c, err) < 0)
+  if (create_common(rt, id, opts, !opts->detach, &c, err) < 0)
     return -1;
   pid_t pid = c.pid;
   c.pid = -1; /* from here the container is a real one: delete, not create_undo, removes it */
-  if (start_locked(&c.state, err) < 0) {
+  cleanup_close int master = -1; /* foreground with a terminal: the init sent it before READY */
+  if ((c.tty.parent_fd >= 0 && terminal_recv_fd(c.tty.parent_fd, &master, NULL, err) < 0)
+      || start_locked(&c.state, err) < 0) {
     error_wrap(err, "run %s", id);
     cleanup_error ocirt_error ignored = { 0 };
     delete_locked(&c.state, true, &ignored);
@@ -961,7 +993,8 @@ int container_run(const ocirt_runtime *rt, const char *id, const create_options 
   }
   /* Let other commands (state, kill) in while we wait. */
   create_context_free(&c);
-  int ret = wait_forwarding(pid, exit_status, err);
+  int ret = master >= 0 ? terminal_foreground(master, pid, &set, exit_status, err)
+                        : wait_forwarding(pid, exit_status, err);
   sigprocmask(SIG_SETMASK, &old, NULL);
   if (ret < 0)
     return error_wrap(err, "run %s", id);
