@@ -1,5 +1,6 @@
 #include "config.h"
 #include "rootfs.h"
+#include "label.h"
 #include "cgroup.h"
 #include "utils.h"
 
@@ -305,7 +306,8 @@ static int mount_one(rootfs_context *ctx, const oci_mount *m, ocirt_error *err)
     return 0;
   }
   const char *source = m->source ? m->source : type;
-  if (mount(source, FD_PATH(dst_buf, dest_fd), type, opts.flags, data) < 0)
+  cleanup_free char *labeled = label_mount_data(type, data, ctx->spec->linux_ ? ctx->spec->linux_->mount_label : NULL);
+  if (mount(source, FD_PATH(dst_buf, dest_fd), type, opts.flags, labeled ? labeled : data) < 0)
     return error_set(err, errno, "mount");
   if (opts.propagation)
     return remount_flags(ctx->root_fd, m->destination, 0, opts.propagation, err);
