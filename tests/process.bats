@@ -322,6 +322,18 @@ sched_field() { sed -n "s/^$1 *: *//p" <<<"$output"; }
   [ "$(sched_field prio)" = 89 ] || fail "$output"
 }
 
+@test "scheduler: SCHED_DEADLINE with runtime, deadline, period (RESET_ON_FORK lets the shell fork)" {
+  # a deadline task may not fork: its children, with the flag, start as SCHED_OTHER
+  make_bundle 'grep -E "^policy" /proc/self/sched; grep -E "^policy" /proc/1/sched'
+  set_config '.process.scheduler = {"policy": "SCHED_DEADLINE", "runtime": 1000000, "deadline": 10000000,
+    "period": 20000000, "flags": ["SCHED_FLAG_RESET_ON_FORK"]}'
+  run_fg "$ID"
+  expect_status 0
+  # a forked grep first, then pid 1 itself
+  [ "$(sed -n 's/^policy *: *//p' <<<"${lines[0]}")" = 0 ] || fail "$output"
+  [ "$(sed -n 's/^policy *: *//p' <<<"${lines[1]}")" = 6 ] || fail "$output"
+}
+
 @test "scheduler: unknown policy refused" {
   make_bundle 'touch /started'
   set_config '.process.scheduler = {"policy": "SCHED_FASTEST"}'

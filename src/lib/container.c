@@ -329,17 +329,11 @@ typedef struct {
 static void create_undo(create_context *c)
 {
   cleanup_error ocirt_error ignored = { 0 };
+  bool existed = c->pid > 0;
   if (c->pid > 0) {
     kill(c->pid, SIGKILL);
     TEMP_FAILURE_RETRY(waitpid(c->pid, NULL, 0));
     c->pid = -1;
-    /* The spec: a container whose create failed goes on to its poststop hooks (they undo what
-     * createRuntime hooks set up, a network say); their failures are warnings. */
-    const oci_hooks *hooks = c->cfg.spec ? c->cfg.spec->hooks : NULL;
-    if (hooks && hooks->poststop_len) {
-      cleanup_free char *json = state_json(c->state.id, "stopped", 0, c->cfg.bundle, c->cfg.spec);
-      hooks_run_all(hooks->poststop, hooks->poststop_len, "poststop", json, warn);
-    }
   }
   if (c->cgroup_made) {
     cgroup_kill_all(c->cgroup_path, SIGKILL, &ignored);
@@ -348,6 +342,13 @@ static void create_undo(create_context *c)
   }
   if (c->state.dir_fd >= 0)
     state_destroy(&c->state, &ignored);
+  /* The spec: a container whose create failed, once destroyed, goes on to its poststop hooks (they
+   * undo what createRuntime hooks set up, a network say); their failures are warnings. */
+  const oci_hooks *hooks = c->cfg.spec ? c->cfg.spec->hooks : NULL;
+  if (existed && hooks && hooks->poststop_len) {
+    cleanup_free char *json = state_json(c->state.id, "stopped", 0, c->cfg.bundle, c->cfg.spec);
+    hooks_run_all(hooks->poststop, hooks->poststop_len, "poststop", json, warn);
+  }
 }
 
 static void create_context_free(create_context *c)

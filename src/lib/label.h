@@ -23,7 +23,10 @@ typedef struct {
   int apparmor_fd;
   int selinux_fd;
 } label_exec;
-#define LABEL_EXEC_INIT { -1, -1 }
+#define LABEL_EXEC_INIT                                                                                      \
+  {                                                                                                          \
+    -1, -1                                                                                                   \
+  }
 int label_exec_open(const oci_process *p, label_exec *l, ocirt_error *err);
 /* Write the labels: call after the startContainer hooks (they must not run confined) and before
  * the user switch; they take effect at the process's execve.  Closes the fds. */
