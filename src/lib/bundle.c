@@ -1,6 +1,7 @@
 #include "config.h"
 #include "bundle.h"
 #include "caps.h"
+#include "label.h"
 #include "namespaces.h"
 #include "process.h"
 #include "rootfs.h"
@@ -33,6 +34,10 @@ static int check_caps(char **names, size_t n, const char *where, const char *set
       warn(warnings, xasprintf("config.json: %s.capabilities.%s[%zu]: capability \"%s\" is not known to this "
                                "kernel: ignored",
                                where, set, i, names[i]));
+    else if (!caps_grantable(names[i]))
+      warn(warnings, xasprintf("config.json: %s.capabilities.%s[%zu]: capability \"%s\" cannot be granted: "
+                               "ocirt does not hold it: ignored",
+                               where, set, i, names[i]));
   return 0;
 }
 
@@ -60,6 +65,8 @@ int config_validate_process(const oci_process *p, const char *where, char ***war
   }
   if (p->has_oom_score_adj && (p->oom_score_adj < -1000 || p->oom_score_adj > 1000))
     return FAIL("%s.oomScoreAdj: %d is outside -1000..1000", where, p->oom_score_adj);
+  if (process_validate_attributes(p, where, err) < 0 || label_check_process(p, where, err) < 0)
+    return -1;
   if (p->terminal && p->console_size && (p->console_size->height > 65535 || p->console_size->width > 65535))
     return FAIL("%s.consoleSize: larger than 65535", where);
   const oci_capabilities *c = p->capabilities;
@@ -210,6 +217,8 @@ static int check_linux(const oci_spec *spec, ocirt_error *err)
     return FAIL(".domainname: set, but no \"uts\" namespace is requested");
   if (l == NULL)
     return 0;
+  if (process_validate_personality(l->personality, err) < 0 || label_check_mount(l->mount_label, err) < 0)
+    return -1;
   if (check_user_namespace(spec, user, err) < 0 || check_time_namespace(l, time_ns, err) < 0)
     return -1;
   if (l->rootfs_propagation && propagation_flag(l->rootfs_propagation) == 0)

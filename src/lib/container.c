@@ -16,7 +16,8 @@
  *                               <--------   READY (or ERROR with the message, at any step)
  *   write state.json, --pid-file
  *   ACK -------------------------------->   waits for a byte on exec.fifo
- * start: writes the byte, removes exec.fifo ->  startContainer hooks, user, caps, exec
+ * start: writes the byte, removes exec.fifo ->  startContainer hooks, labels, user, caps, exec
+ *   (with startContainer hooks: waits on start.fifo <- an error message, or EOF at exec)
  *   poststart hooks
  *
  * The child notices a parent that died mid-create by EOF on the sync socket and exits, so a
@@ -28,6 +29,7 @@
 #include "bundle.h"
 #include "cgroup.h"
 #include "hooks.h"
+#include "label.h"
 #include "namespaces.h"
 #include "process.h"
 #include "rootfs.h"
@@ -134,6 +136,26 @@ static char *state_json(const char *id, const char *status, pid_t pid, const cha
   return oci_generate(&oci_state_type, &st, false, NULL);
 }
 
+/* The same state with another status (startContainer hooks see "created"). */
+static char *state_json_with_status(const char *json, const char *status)
+{
+  char *msg = NULL;
+  oci_state *st = oci_parse_data(&oci_state_type, json, strlen(json), "state", &msg);
+  free(msg);
+  if (st == NULL)
+    return xstrdup(json);
+  free(st->status);
+  st->status = xstrdup(status);
+  char *out = oci_generate(&oci_state_type, st, false, NULL);
+  oci_free(&oci_state_type, st);
+  return out;
+}
+
+/* With startContainer hooks, `start` learns from this fifo whether the container's process made it
+ * to exec: init holds it open read-write and close-on-exec, so the reader sees EOF at exec, or the
+ * error first. */
+#define STATE_START_FIFO "start.fifo"
+
 /* ---- the container's init process ------------------------------------------------------------ */
 
 typedef struct {
@@ -148,6 +170,8 @@ typedef struct {
   int seccomp_listener;          /* connected to linux.seccomp.listenerPath, or -1 */
   int console_fd;    /* process.terminal: where the pty's master goes, else -1 */
   unsigned pass_fds; /* LISTEN_FDS + --preserve-fds: fds 3.. handed to the program */
+  int report_fd;     /* start.fifo, or -1 */
+  label_exec label;  /* opened before pivot_root, written after the startContainer hooks */
   int close_fds[4];  /* the parent's fds the child must not keep (the state lock above all) */
 } init_args;
 
@@ -210,13 +234,9 @@ static int init_setup(init_args *a, char **exe, char **hook_state, ocirt_error *
   if (a->console_fd >= 0 && terminal_setup_container(rctx.root_fd, steal_fd(&a->console_fd), p, err) < 0)
     return -1;
   if (rootfs_mkdir_in_root(rctx.root_fd, p->cwd, err) < 0)
-    return error_wrap(err, "create cwd `%s`", p->cwd);
-  if (p->has_oom_score_adj) {
-    char buf[16];
-    snprintf(buf, sizeof(buf), "%d", p->oom_score_adj);
-    if (write_file_at(AT_FDCWD, "/proc/self/oom_score_adj", buf, err) < 0)
-      return -1;
-  }
+    return error_wrap(err, "config.json: .process.cwd: create `%s`", p->cwd);
+  if (process_apply_oom_score_adj(p, err) < 0 || label_exec_open(p, &a->label, err) < 0)
+    return -1;
   if (rootfs_mask_paths(&rctx, err) < 0)
     return -1;
   if (rootfs_pivot(&rctx, a->opts->no_pivot, err) < 0)
@@ -226,11 +246,11 @@ static int init_setup(init_args *a, char **exe, char **hook_state, ocirt_error *
     return error_set(err, errno, "set hostname `%s`", spec->hostname);
   if (spec->domainname && spec->domainname[0] && setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
     return error_set(err, errno, "set domainname `%s`", spec->domainname);
-  if (chdir(p->cwd) < 0)
-    return error_set(err, errno, "chdir to cwd `%s`", p->cwd);
+  if (process_chdir(p, err) < 0)
+    return -1;
   if (process_find_executable(p, exe, err) < 0)
     return -1;
-  if (process_apply_rlimits(p, err) < 0)
+  if (process_apply_attributes(spec, err) < 0)
     return -1;
   /* Nothing of the host may reach the user's program: every fd past stdio (and the preserved
    * ones) is closed at exec. */
@@ -315,9 +335,12 @@ static void __attribute__((noreturn)) container_init(init_args *a)
   if (wait_for_start(a->fifo_fd, &err) < 0)
     goto fail;
   close(a->fifo_fd);
-  if (spec->hooks
-      && hooks_run(spec->hooks->start_container, spec->hooks->start_container_len, "startContainer", hook_state, &err)
-             < 0)
+  if (spec->hooks && spec->hooks->start_container_len) {
+    cleanup_free char *created = state_json_with_status(hook_state, "created");
+    if (hooks_run(spec->hooks->start_container, spec->hooks->start_container_len, "startContainer", created, &err) < 0)
+      goto fail;
+  }
+  if (label_exec_apply(&a->label, spec->process, &err) < 0)
     goto fail;
   /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before the capabilities go (as
    * runc); with it, as late as possible, so the filter sees the fewest of our own syscalls. */
@@ -330,7 +353,10 @@ static void __attribute__((noreturn)) container_init(init_args *a)
     goto fail;
   process_exec(spec->process, exe, &err);
 fail:
-  /* After start nobody waits on the sync socket: the container's stderr is the place. */
+  /* After start nobody waits on the sync socket: `start` reads start.fifo when there is one, and
+   * the container's stderr gets it too. */
+  if (a->report_fd >= 0)
+    write_all(a->report_fd, err.msg, strlen(err.msg));
   dprintf(2, "ocirt: %s\n", err.msg);
   _exit(127);
 }
@@ -349,6 +375,7 @@ typedef struct {
   int seccomp_listener;
   terminal_plan tty;
   unsigned pass_fds;
+  int report_fd; /* start.fifo, only with startContainer hooks */
   pid_t pid;
   uint64_t pid_start;
   char *created;
@@ -358,6 +385,7 @@ typedef struct {
 static void create_undo(create_context *c)
 {
   cleanup_error ocirt_error ignored = { 0 };
+  bool existed = c->pid > 0;
   if (c->pid > 0) {
     kill(c->pid, SIGKILL);
     TEMP_FAILURE_RETRY(waitpid(c->pid, NULL, 0));
@@ -370,6 +398,13 @@ static void create_undo(create_context *c)
   }
   if (c->state.dir_fd >= 0)
     state_destroy(&c->state, &ignored);
+  /* The spec: a container whose create failed, once destroyed, goes on to its poststop hooks (they
+   * undo what createRuntime hooks set up, a network say); their failures are warnings. */
+  const oci_hooks *hooks = c->cfg.spec ? c->cfg.spec->hooks : NULL;
+  if (existed && hooks && hooks->poststop_len) {
+    cleanup_free char *json = state_json(c->state.id, "stopped", 0, c->cfg.bundle, c->cfg.spec);
+    hooks_run_all(hooks->poststop, hooks->poststop_len, "poststop", json, warn);
+  }
 }
 
 static void create_context_free(create_context *c)
@@ -382,6 +417,8 @@ static void create_context_free(create_context *c)
     close(c->seccomp_listener);
   seccomp_filter_free(c->seccomp);
   terminal_plan_close(&c->tty);
+  if (c->report_fd >= 0)
+    close(c->report_fd);
   namespace_plan_close(&c->ns);
   config_free(&c->cfg);
   state_close(&c->state);
@@ -569,6 +606,13 @@ static int do_create(const ocirt_runtime *rt, const char *id, const create_optio
   c->fifo_fd = openat(c->state.dir_fd, STATE_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (c->fifo_fd < 0)
     return error_set(err, errno, "open exec.fifo");
+  if (spec->hooks && spec->hooks->start_container_len) {
+    if (mkfifoat(c->state.dir_fd, STATE_START_FIFO, 0600) < 0)
+      return error_set(err, errno, "create %s", STATE_START_FIFO);
+    c->report_fd = openat(c->state.dir_fd, STATE_START_FIFO, O_RDWR | O_CLOEXEC);
+    if (c->report_fd < 0)
+      return error_set(err, errno, "open %s", STATE_START_FIFO);
+  }
   if (cgroup_create(c->cgroup_path, err) < 0)
     return -1;
   c->cgroup_made = true;
@@ -580,13 +624,15 @@ static int do_create(const ocirt_runtime *rt, const char *id, const create_optio
   init_args args = {
     .id = id, .opts = opts, .cfg = &c->cfg, .ns = &c->ns, .cgroup_path = c->cgroup_path,
     .sync_fd = sv[1], .fifo_fd = c->fifo_fd, .seccomp = c->seccomp, .seccomp_listener = c->seccomp_listener,
-    .console_fd = c->tty.child_fd, .pass_fds = c->pass_fds,
+    .console_fd = c->tty.child_fd, .pass_fds = c->pass_fds, .report_fd = c->report_fd, .label = LABEL_EXEC_INIT,
     .close_fds = { c->state.dir_fd, c->state.root_fd, sv[0], c->tty.parent_fd },
   };
   c->pid = clone_init(c, &args, err);
   close(sv[1]);
   if (c->tty.child_fd >= 0)
     close(steal_fd(&c->tty.child_fd)); /* the init has its copy */
+  if (c->report_fd >= 0)
+    close(steal_fd(&c->report_fd)); /* init's copy is the only writer: `start` waits for its EOF */
   if (c->pid < 0)
     return -1;
   if (proc_start_time(c->pid, &c->pid_start, NULL) < 0)
@@ -630,7 +676,7 @@ static int create_common(const ocirt_runtime *rt, const char *id, const create_o
 {
   memset(c, 0, sizeof(*c));
   c->state = (container_handle) CONTAINER_HANDLE_INIT;
-  c->fifo_fd = c->sync_fd = c->seccomp_listener = -1;
+  c->fifo_fd = c->sync_fd = c->seccomp_listener = c->report_fd = -1;
   c->tty = (terminal_plan) TERMINAL_PLAN_INIT;
   c->pid = -1;
   if (do_create(rt, id, opts, foreground, c, err) < 0) {
@@ -665,6 +711,23 @@ static int load_saved_config(container_handle *h, oci_spec **spec, ocirt_error *
   return 0;
 }
 
+/* With startContainer hooks: wait until init reaches exec (EOF), or reports why it did not. */
+static int wait_for_exec(int report_fd, ocirt_error *err)
+{
+  char msg[4096];
+  size_t got = 0;
+  fcntl(report_fd, F_SETFL, fcntl(report_fd, F_GETFL) & ~O_NONBLOCK);
+  for (;;) {
+    ssize_t n = TEMP_FAILURE_RETRY(read(report_fd, msg + got, sizeof(msg) - 1 - got));
+    if (n <= 0 || (got += (size_t) n) == sizeof(msg) - 1)
+      break;
+  }
+  msg[got] = '\0';
+  if (got > 0)
+    return error_set(err, 0, "%s", msg);
+  return 0;
+}
+
 static int start_locked(container_handle *h, ocirt_error *err)
 {
   if (state_load(h, err) < 0)
@@ -673,25 +736,33 @@ static int start_locked(container_handle *h, ocirt_error *err)
   const char *status = state_live_status(h, &alive);
   if (strcmp(status, "created") != 0)
     return error_set(err, 0, "cannot start a container that is %s", status);
+  oci_spec *spec = NULL;
+  if (load_saved_config(h, &spec, err) < 0)
+    return -1;
+  cleanup_close int report = -1;
+  if (spec->hooks && spec->hooks->start_container_len)
+    report = openat(h->dir_fd, STATE_START_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   cleanup_close int fifo = openat(h->dir_fd, STATE_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fifo < 0) {
-    if (errno == ENXIO)
-      return error_set(err, 0, "container init is not waiting for start: it exited");
-    return error_set(err, errno, "open exec.fifo");
+  int ret = 0;
+  if (fifo < 0)
+    ret = errno == ENXIO ? error_set(err, 0, "container init is not waiting for start: it exited")
+                         : error_set(err, errno, "open exec.fifo");
+  else if (write_all(fifo, "0", 1) < 0)
+    ret = error_set(err, errno, "write exec.fifo");
+  if (ret < 0) {
+    oci_spec_free(spec);
+    return -1;
   }
-  if (write_all(fifo, "0", 1) < 0)
-    return error_set(err, errno, "write exec.fifo");
   unlinkat(h->dir_fd, STATE_FIFO, 0);
   free(h->status->status);
   h->status->status = xstrdup("running");
   if (state_save(h, err) < 0)
-    return -1;
-
-  oci_spec *spec = NULL;
-  if (load_saved_config(h, &spec, err) < 0)
-    return -1;
-  int ret = 0;
-  if (spec->hooks && spec->hooks->poststart_len) {
+    ret = -1;
+  if (ret == 0 && report >= 0) {
+    ret = wait_for_exec(report, err);
+    unlinkat(h->dir_fd, STATE_START_FIFO, 0);
+  }
+  if (ret == 0 && spec->hooks && spec->hooks->poststart_len) {
     cleanup_free char *json = state_json(h->id, "running", h->status->pid, h->status->bundle, spec);
     if (hooks_run(spec->hooks->poststart, spec->hooks->poststart_len, "poststart", json, err) < 0) {
       /* The spec: a failing poststart hook stops the container. */
@@ -889,10 +960,8 @@ static int delete_locked(container_handle *h, bool force, ocirt_error *err)
   if (ret == 0 && spec && spec->hooks && spec->hooks->poststop_len) {
     cleanup_free char *json
         = state_json(h->id, "stopped", 0, loaded ? h->status->bundle : "", spec);
-    cleanup_error ocirt_error hook_err = { 0 };
-    /* The spec: a failing poststop hook is a warning, the delete goes on. */
-    if (hooks_run(spec->hooks->poststop, spec->hooks->poststop_len, "poststop", json, &hook_err) < 0)
-      warn(hook_err.msg);
+    /* The spec: a failing poststop hook is a warning; the other hooks and the delete go on. */
+    hooks_run_all(spec->hooks->poststop, spec->hooks->poststop_len, "poststop", json, warn);
   }
   if (ret == 0 && cgroup_path && cgroup_destroy(cgroup_path, err) < 0)
     ret = -1;

@@ -308,7 +308,10 @@ static void __attribute__((noreturn)) exec_child(exec_context *x)
     child_fail(x, &err);
   }
   cleanup_free char *exe = NULL;
-  if (process_apply_rlimits(p, &err) < 0 || process_find_executable(p, &exe, &err) < 0)
+  /* rlimits, ioPriority, scheduler of the new process; the container's personality */
+  oci_spec attributes = *x->spec;
+  attributes.process = x->process;
+  if (process_apply_attributes(&attributes, &err) < 0 || process_find_executable(p, &exe, &err) < 0)
     child_fail(x, &err);
 
   bool nnp = p->no_new_privileges;

@@ -83,6 +83,8 @@ static int run_one(const oci_hook *hook, const char *state_json, char *stderr_bu
       long long left = deadline - now_ms();
       if (left <= 0) {
         *timed_out = true;
+        /* The hook leads its own session (setsid): its children go with it. */
+        kill(-pid, SIGKILL);
         kill(pid, SIGKILL);
         break;
       }
@@ -128,26 +130,41 @@ static int run_one(const oci_hook *hook, const char *state_json, char *stderr_bu
   return 0;
 }
 
+/* Run one hook; 0 when it exited 0, else -1 with what it printed on stderr. */
+static int run_checked(const oci_hook *hook, size_t i, const char *kind, const char *state_json, ocirt_error *err)
+{
+  char output[4096];
+  int status = 0;
+  bool timed_out = false;
+  if (run_one(hook, state_json, output, sizeof(output), &status, &timed_out, err) < 0)
+    return error_wrap(err, "%s hook %zu", kind, i);
+  trim(output);
+  const char *sep = output[0] ? ": " : "";
+  if (timed_out)
+    return error_set(err, ETIMEDOUT, "%s hook `%s` timed out after %d s%s%s", kind, hook->path, hook->timeout, sep,
+                     output);
+  if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+    return error_set(err, 0, "%s hook `%s` exited with status %d%s%s", kind, hook->path, WEXITSTATUS(status), sep,
+                     output);
+  if (WIFSIGNALED(status))
+    return error_set(err, 0, "%s hook `%s` killed by signal %d%s%s", kind, hook->path, WTERMSIG(status), sep,
+                     output);
+  return 0;
+}
+
 int hooks_run(oci_hook **hooks, size_t n, const char *kind, const char *state_json, ocirt_error *err)
 {
-  for (size_t i = 0; i < n; i++) {
-    const oci_hook *hook = hooks[i];
-    char output[4096];
-    int status = 0;
-    bool timed_out = false;
-    if (run_one(hook, state_json, output, sizeof(output), &status, &timed_out, err) < 0)
-      return error_wrap(err, "%s hook %zu", kind, i);
-    trim(output);
-    const char *sep = output[0] ? ": " : "";
-    if (timed_out)
-      return error_set(err, ETIMEDOUT, "%s hook `%s` timed out after %d s%s%s", kind, hook->path, hook->timeout, sep,
-                       output);
-    if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-      return error_set(err, 0, "%s hook `%s` exited with status %d%s%s", kind, hook->path, WEXITSTATUS(status),
-                       sep, output);
-    if (WIFSIGNALED(status))
-      return error_set(err, 0, "%s hook `%s` killed by signal %d%s%s", kind, hook->path, WTERMSIG(status), sep,
-                       output);
-  }
+  for (size_t i = 0; i < n; i++)
+    if (run_checked(hooks[i], i, kind, state_json, err) < 0)
+      return -1;
   return 0;
+}
+
+void hooks_run_all(oci_hook **hooks, size_t n, const char *kind, const char *state_json, void (*warn)(const char *))
+{
+  for (size_t i = 0; i < n; i++) {
+    cleanup_error ocirt_error err = { 0 };
+    if (run_checked(hooks[i], i, kind, state_json, &err) < 0 && warn)
+      warn(err.msg);
+  }
 }

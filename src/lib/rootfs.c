@@ -1,5 +1,6 @@
 #include "config.h"
 #include "rootfs.h"
+#include "label.h"
 #include "cgroup.h"
 #include "utils.h"
 
@@ -444,7 +445,8 @@ static int mount_one(rootfs_context *ctx, size_t index, const oci_mount *m, ocir
     return finish_mount(ctx->root_fd, m->destination, opts.flags & ~MS_REMOUNT, &opts, err);
   }
   const char *source = m->source ? m->source : type;
-  if (mount(source, FD_PATH(dst_buf, dest_fd), type, opts.flags, data) < 0) {
+  cleanup_free char *labeled = label_mount_data(type, data, ctx->spec->linux_ ? ctx->spec->linux_->mount_label : NULL);
+  if (mount(source, FD_PATH(dst_buf, dest_fd), type, opts.flags, labeled ? labeled : data) < 0) {
     /* Only the owner of the network namespace may mount sysfs: a container with a user namespace
      * of its own in a netns of the host's gets the host's /sys bound instead (as runc does). */
     if (errno == EPERM && strcmp(type, "sysfs") == 0) {
