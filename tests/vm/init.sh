@@ -1,5 +1,5 @@
 #!/bin/sh
-# /init of the test VM (busybox sh, PID 1).  run-in-vm.sh appends a second cpio archive holding
+# /init of the test VM (PID 1).  run-in-vm.sh puts it, with the run's files, in a second cpio archive:
 # /.ocirt-vm/: nonce, run.sh (the command, its environment and folder), shares ("TAG PATH" lines),
 # cgroup ("1" or "2") and disk (present when a virtio-blk disk is attached).
 #

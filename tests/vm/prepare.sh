@@ -204,7 +204,8 @@ if [ "$(cat "$dir/initramfs.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -s "$dir/i
   /bin/busybox --list-full | while IFS= read -r a; do
     [ -e "$r/$a" ] || [ -L "$r/$a" ] || ln -s /usr/bin/busybox "$r/$a"
   done
-  [ -e "$r/usr/bin/sh" ] || ln -s busybox "$r/usr/bin/sh"
+  # /bin/sh is bash: busybox's sh would run its own applets before the GNU programs on PATH
+  ln -sf bash "$r/usr/bin/sh"
 
   # the libraries of every ELF file in it
   find "$r" -type f \( -perm -u+x -o -name '*.so*' \) -print0 | { xargs -0 -r ldd 2>/dev/null || true; } |

@@ -242,6 +242,7 @@ fi
 out_from=$((start_off + ${#nonce} + 16))
 if [ "$timed_out" = command ]; then
   output "$out_from"
+  [ "$verbose" -eq 0 ] || echo "$prog: boot $((t_start - t0)) ms, then the command ran over its time" >&2
   echo "$prog: the command ran over --timeout ${timeout}s: the VM was killed" >&2
   exit 124
 fi
