@@ -13,6 +13,13 @@ PACKAGES="
 "
 # runc and crun: the tests only call their `spec` subcommand (bundle compatibility); bsdutils'
 # `script` and python3's pty module give the terminal tests a pty of their own.
+# The VM test harness (tests/vm/): qemu under software emulation booting Debian's kernel (fetched by
+# tests/vm/prepare.sh with apt-get download, not installed), qboot.rom (qemu-system-data), and what
+# builds and fills its initramfs: cpio, kmod (depmod, modprobe), xz (the kernel's payload), and the
+# programs the guest gets (dmsetup, e2fsprogs, diffutils, tar, mount).
+PACKAGES="$PACKAGES
+  qemu-system-x86 qemu-system-data cpio kmod xz-utils dmsetup e2fsprogs diffutils tar mount
+"
 
 command -v apt-get >/dev/null 2>&1 || {
   echo "$prog: apt-get not found: this script is for Debian and its derivatives" >&2
