@@ -156,6 +156,11 @@ ex() { run --separate-stderr ocirt exec "$@" </dev/null 3>&-; }
   expect_error "--user"
   ex --env NOEQUALS "$ID" true
   expect_error "--env"
+  # this host runs neither AppArmor nor SELinux: a label asked for is refused, never dropped
+  ex --apparmor some-profile "$ID" true
+  expect_error "apparmorProfile"
+  ex --process-label system_u:system_r:container_t:s0 "$ID" true
+  expect_error "selinuxLabel"
 }
 
 @test "exec forwards signals to the process" {

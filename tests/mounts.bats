@@ -253,7 +253,8 @@ umount_test_mounts() {
   local src=$BATS_TEST_TMPDIR/src
   shared_tmpfs "$src"
   mkdir -p "$src/a" "$src/b"
-  local caps='.process.capabilities |= with_entries(.value += ["CAP_SYS_ADMIN"])'
+  # a privileged container: CAP_SYS_ADMIN, and no seccomp profile (the default one refuses mount)
+  local caps='del(.linux.seccomp) | .process.capabilities |= with_entries(.value += ["CAP_SYS_ADMIN"])'
   make_bundle 'mount -t tmpfs -o size=1m inside /vol/a && touch /vol/a/made-inside && echo mounted'
   add_mount '{"destination": "/vol", "type": "bind", "source": "'"$src"'", "options": ["rbind", "rshared"]}'
   set_config "$caps"

@@ -361,3 +361,51 @@ check_spec_shell() {
   wait_bg 10
   assert_no_leaks "$ID"
 }
+
+# ---- exec with a terminal -------------------------------------------------------------------------
+
+# sleeper: a running container without a terminal, to exec into.
+sleeper() {
+  make_bundle 'sleep 1000'
+  run_detached "$ID"
+  expect_status 0
+  wait_for_status "$ID" running
+}
+
+@test "exec -t: an interactive shell through --console-socket" {
+  sleeper
+  start_recvtty
+  status=0
+  ocirt exec --detach --tty --console-socket "$SOCK" "$ID" sh >/dev/null 2>"$BATS_TEST_TMPDIR/exec.err" \
+    </dev/null 3>&- {TTY_IN}>&- || status=$?
+  [ "$status" -eq 0 ] || fail "exec: $(cat "$BATS_TEST_TMPDIR/exec.err")"
+  send 'echo $((6 * 7))'
+  wait_for_output '^42$'
+  send 'tty'
+  wait_for_output '^/dev/pts/0$'
+  # its own session with the pty as controlling terminal
+  send 'echo hi >/dev/tty && echo ctty-$((1 + 1))'
+  wait_for_output '^ctty-2$'
+  # the container's /dev/console is untouched by an exec (it has none: no terminal of its own)
+  send '[ -c /dev/console ] && echo has-console || echo no-console'
+  wait_for_output '^no-console$'
+  send 'exit'
+  wait_bg 10
+  [ "$status" -eq 0 ] || fail "ocirt-recvtty exited $status: $(cat "$BATS_TEST_TMPDIR/recvtty.err")"
+}
+
+@test "exec -t in the foreground proxies its stdio to a pty; exit status passes" {
+  sleeper
+  start_script "$(printf '%q ' timeout --foreground 20 "$OCIRT" --root "$ROOT" exec -t "$ID" sh -c 'tty; read -r line; echo "got:$line"; exit 4'); echo \"rc=\$?\""
+  wait_for_output '^/dev/pts/[0-9]+$' 15
+  send hello
+  wait_for_output '^got:hello$'
+  wait_for_output '^rc=4$'
+  wait_bg 10
+}
+
+@test "exec -t --detach without a console socket is refused" {
+  sleeper
+  run --separate-stderr ocirt exec --detach --tty "$ID" sh </dev/null 3>&-
+  expect_error "console"
+}

@@ -10,8 +10,9 @@
 
 /* A pidfd of the container's init, or -1 (errno ESRCH) when the recorded pid is gone or reused. */
 int open_init_pidfd(const oci_container_status *s);
-/* Block the signals that wait_forwarding passes on (and SIGCHLD); *old gets the previous mask. */
-void block_forwarded_signals(sigset_t *old);
+/* Block the signals that wait_forwarding passes on (and SIGCHLD): *set gets them, *old the previous
+ * mask. */
+void block_forwarded_signals(sigset_t *set, sigset_t *old);
 /* Wait for our child `pid`, passing on the signals we receive; *exit_status as a shell reports it. */
 int wait_forwarding(pid_t pid, int *exit_status, ocirt_error *err);
 /* Write `pid` to `path` atomically (--pid-file). */

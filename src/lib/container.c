@@ -231,7 +231,7 @@ static int init_setup(init_args *a, char **exe, char **hook_state, ocirt_error *
     return -1;
 
   const oci_process *p = spec->process;
-  if (a->console_fd >= 0 && terminal_setup_container(rctx.root_fd, steal_fd(&a->console_fd), p, err) < 0)
+  if (a->console_fd >= 0 && terminal_setup_container(rctx.root_fd, steal_fd(&a->console_fd), p, true, err) < 0)
     return -1;
   if (rootfs_mkdir_in_root(rctx.root_fd, p->cwd, err) < 0)
     return error_wrap(err, "config.json: .process.cwd: create `%s`", p->cwd);
@@ -993,14 +993,13 @@ int container_delete(const ocirt_runtime *rt, const char *id, bool force, ocirt_
 
 static const int forwarded_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT };
 
-void block_forwarded_signals(sigset_t *old)
+void block_forwarded_signals(sigset_t *set, sigset_t *old)
 {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGCHLD);
+  sigemptyset(set);
+  sigaddset(set, SIGCHLD);
   for (size_t i = 0; i < sizeof(forwarded_signals) / sizeof(int); i++)
-    sigaddset(&set, forwarded_signals[i]);
-  sigprocmask(SIG_BLOCK, &set, old);
+    sigaddset(set, forwarded_signals[i]);
+  sigprocmask(SIG_BLOCK, set, old);
 }
 
 /* Wait for the container's init (our child), passing on the signals we receive. */
@@ -1033,12 +1032,8 @@ int container_run(const ocirt_runtime *rt, const char *id, const create_options 
   *exit_status = 0;
   /* Block the signals we forward before the clone, so none is lost; the child unblocks them. */
   sigset_t set, old;
-  sigemptyset(&set);
-  sigaddset(&set, SIGCHLD);
-  for (size_t i = 0; i < sizeof(forwarded_signals) / sizeof(int); i++)
-    sigaddset(&set, forwarded_signals[i]);
   if (!opts->detach)
-    sigprocmask(SIG_BLOCK, &set, &old);
+    block_forwarded_signals(&set, &old);
 
   create_context c;
   if (create_common(rt, id, opts, !opts->detach, &c, err) < 0)

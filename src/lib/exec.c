@@ -17,9 +17,11 @@
 #include "cgroup.h"
 #include "container-private.h"
 #include "namespaces.h"
+#include "label.h"
 #include "process.h"
 #include "seccomp_profile.h"
 #include "state.h"
+#include "terminal.h"
 #include "utils.h"
 
 #include <errno.h>
@@ -45,7 +47,8 @@ typedef struct {
   int error_pipe[2];
   seccomp_filter *seccomp;
   int seccomp_listener;
-  char *state_json; /* for the seccomp agent */
+  terminal_plan tty; /* process.terminal: where the pty's master goes */
+  char *state_json;  /* for the seccomp agent */
   pid_t init_pid;
   unsigned preserve_fds;
 } exec_context;
@@ -63,6 +66,7 @@ static void exec_context_free(exec_context *x)
   if (x->seccomp_listener >= 0)
     close(x->seccomp_listener);
   seccomp_filter_free(x->seccomp);
+  terminal_plan_close(&x->tty);
   oci_free(&oci_process_type, x->process);
   oci_spec_free(x->spec);
   free(x->cgroup_path);
@@ -188,8 +192,6 @@ static int build_process(const oci_spec *spec, const exec_options *o, oci_proces
   for (char **w = warnings; w && *w; w++)
     if (ocirt_warning_handler)
       ocirt_warning_handler(*w);
-  if (p->terminal)
-    return error_set(err, 0, "a terminal for exec (--tty) is not available in this build");
   return 0;
 }
 
@@ -284,6 +286,10 @@ static void __attribute__((noreturn)) exec_child(exec_context *x)
   if (readlink("/proc/self", self, sizeof(self) - 1) < 0)
     strcpy(self, "0");
   pid_t host_pid = (pid_t) atoi(self);
+  /* The files that label the next exec: opened through the host's /proc, not the container's. */
+  __attribute__((cleanup(label_exec_close))) label_exec label = LABEL_EXEC_INIT;
+  if (label_exec_open(p, &label, &err) < 0)
+    child_fail(x, &err);
   if (join_namespaces(x, &err) < 0)
     child_fail(x, &err);
   if (fchdir(x->root_fd) < 0 || chroot(".") < 0) {
@@ -292,12 +298,17 @@ static void __attribute__((noreturn)) exec_child(exec_context *x)
   }
   /* Nothing of the host may stay open past here: a leaked directory fd and a cwd of
    * /proc/self/fd/N would reach the host's filesystem (CVE-2024-21626). */
-  int keep[2] = { x->error_pipe[1], x->seccomp_listener };
-  if (keep[1] >= 0 && keep[1] < keep[0]) {
-    keep[1] = keep[0];
-    keep[0] = x->seccomp_listener;
-  }
-  close_fds_except(3 + (int) x->preserve_fds, keep, keep[0] < 0 || x->seccomp_listener < 0 ? 1 : 2);
+  int keep[5];
+  size_t n_keep = 0;
+  int wanted[] = { x->error_pipe[1], x->seccomp_listener, x->tty.child_fd, label.apparmor_fd, label.selinux_fd };
+  for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) /* sorted insert */
+    if (wanted[i] >= 0) {
+      size_t j = n_keep++;
+      for (; j > 0 && keep[j - 1] > wanted[i]; j--)
+        keep[j] = keep[j - 1];
+      keep[j] = wanted[i];
+    }
+  close_fds_except(3 + (int) x->preserve_fds, keep, n_keep);
   if (chdir(p->cwd) < 0) {
     error_set(&err, errno, "chdir to cwd `%s`", p->cwd);
     child_fail(x, &err);
@@ -313,7 +324,15 @@ static void __attribute__((noreturn)) exec_child(exec_context *x)
   attributes.process = x->process;
   if (process_apply_attributes(&attributes, &err) < 0 || process_find_executable(p, &exe, &err) < 0)
     child_fail(x, &err);
+  if (x->tty.child_fd >= 0) {
+    /* a pty of the container's devpts; /dev/console stays the container's own */
+    cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0 || terminal_setup_container(root, steal_fd(&x->tty.child_fd), p, false, &err) < 0)
+      child_fail(x, &err);
+  }
 
+  if (label_exec_apply(&label, p, &err) < 0)
+    child_fail(x, &err);
   bool nnp = p->no_new_privileges;
   int listener = -1;
   if (x->seccomp && !nnp && seccomp_filter_load(x->seccomp, &listener, &err) < 0)
@@ -402,6 +421,10 @@ static int prepare(const ocirt_runtime *rt, const char *id, const exec_options *
     return error_take(err, 0, steal_ptr(&parse_error));
   if (build_process(x->spec, o, &x->process, err) < 0)
     return -1;
+  if (terminal_plan_open(o->console_socket, x->process->terminal, !o->detach, &x->tty, err) < 0)
+    return -1;
+  if (passed_fds_check(3, o->preserve_fds, "--preserve-fds", err) < 0)
+    return -1;
 
   cleanup_close int pidfd = open_init_pidfd(h.status);
   if (pidfd < 0)
@@ -440,11 +463,12 @@ int container_exec(const ocirt_runtime *rt, const char *id, const exec_options *
 {
   *exit_status = 0;
   exec_context x = { .root_fd = -1, .error_pipe = { -1, -1 }, .seccomp_listener = -1,
-                     .preserve_fds = o->preserve_fds };
+                     .tty = TERMINAL_PLAN_INIT, .preserve_fds = o->preserve_fds };
   for (int i = 0; i < MAX_NS; i++)
     x.ns_fds[i] = -1;
-  sigset_t old;
+  sigset_t set, old;
   int ret = -1;
+  cleanup_close int master = -1;
   if (prepare(rt, id, o, &x, err) < 0)
     goto out;
   if (pipe2(x.error_pipe, O_CLOEXEC) < 0) {
@@ -452,9 +476,14 @@ int container_exec(const ocirt_runtime *rt, const char *id, const exec_options *
     goto out;
   }
   if (!o->detach)
-    block_forwarded_signals(&old);
+    block_forwarded_signals(&set, &old);
   pid_t pid = clone_child(&x, err);
+  if (x.tty.child_fd >= 0)
+    close(steal_fd(&x.tty.child_fd)); /* the child has its copy */
   if (pid < 0 || child_result(&x, pid, err) < 0)
+    goto restore;
+  /* foreground with a terminal: the child sent the master before it exec'd */
+  if (x.tty.parent_fd >= 0 && terminal_recv_fd(x.tty.parent_fd, &master, NULL, err) < 0)
     goto restore;
   if (o->pid_file && write_pid_file(o->pid_file, pid, err) < 0)
     goto restore;
@@ -465,9 +494,10 @@ int container_exec(const ocirt_runtime *rt, const char *id, const exec_options *
   exec_context_free(&x);
   memset(&x, 0, sizeof(x));
   x.root_fd = x.seccomp_listener = x.error_pipe[0] = x.error_pipe[1] = -1;
+  x.tty = (terminal_plan) TERMINAL_PLAN_INIT;
   for (int i = 0; i < MAX_NS; i++)
     x.ns_fds[i] = -1;
-  ret = wait_forwarding(pid, exit_status, err);
+  ret = master >= 0 ? terminal_foreground(master, pid, &set, exit_status, err) : wait_forwarding(pid, exit_status, err);
 restore:
   if (!o->detach)
     sigprocmask(SIG_SETMASK, &old, NULL);

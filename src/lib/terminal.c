@@ -182,7 +182,8 @@ static int open_console_target(int root_fd, ocirt_error *err)
   return fd;
 }
 
-int terminal_setup_container(int root_fd, int console_fd, const oci_process *p, ocirt_error *err)
+int terminal_setup_container(int root_fd, int console_fd, const oci_process *p, bool bind_console,
+                             ocirt_error *err)
 {
   cleanup_close int console = console_fd;
   /* The container's /dev/ptmx (its own devpts instance), found inside the rootfs: the pty belongs
@@ -216,14 +217,16 @@ int terminal_setup_container(int root_fd, int console_fd, const oci_process *p, 
   if (uid != 0 && fchown(slave, uid, (gid_t) -1) < 0)
     return error_set(err, errno, "chown the terminal to uid %u", (unsigned) uid);
 
-  cleanup_close int target = open_console_target(root_fd, err);
-  if (target < 0)
-    return -1;
-  char src[64], dst[64];
-  snprintf(src, sizeof(src), "/proc/self/fd/%d", slave);
-  snprintf(dst, sizeof(dst), "/proc/self/fd/%d", target);
-  if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
-    return error_set(err, errno, "bind the terminal on /dev/console");
+  if (bind_console) {
+    cleanup_close int target = open_console_target(root_fd, err);
+    if (target < 0)
+      return -1;
+    char src[64], dst[64];
+    snprintf(src, sizeof(src), "/proc/self/fd/%d", slave);
+    snprintf(dst, sizeof(dst), "/proc/self/fd/%d", target);
+    if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+      return error_set(err, errno, "bind the terminal on /dev/console");
+  }
 
   char name[32];
   snprintf(name, sizeof(name), "/dev/pts/%u", number);

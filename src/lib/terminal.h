@@ -31,9 +31,10 @@ int terminal_plan_open(const char *console_socket, bool terminal, bool foregroun
 void terminal_plan_close(terminal_plan *tp);
 
 /* Init side, after the mounts and before pivot_root (root_fd is the rootfs): the pty, consoleSize,
- * /dev/console, the master sent on console_fd (closed here), a new session with the pty as
- * controlling terminal and the slave on fds 0, 1, 2. */
-int terminal_setup_container(int root_fd, int console_fd, const oci_process *p, ocirt_error *err);
+ * /dev/console (when bind_console; not for exec), the master sent on console_fd (closed here), a new
+ * session with the pty as controlling terminal and the slave on fds 0, 1, 2. */
+int terminal_setup_container(int root_fd, int console_fd, const oci_process *p, bool bind_console,
+                             ocirt_error *err);
 
 /* One fd over a unix socket with SCM_RIGHTS, `name` as the payload (runc's format). */
 int terminal_send_fd(int sock, int fd, const char *name, ocirt_error *err);
