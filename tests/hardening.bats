@@ -62,3 +62,88 @@ EOF
   exe=$(readlink "/proc/$pid/exe")
   [[ $exe == "/memfd:ocirt"* ]] || fail "the init's exe is $exe"
 }
+
+# no_dev_tmpfs: the bundle's /dev is the image's own folder (no tmpfs on /dev), so what the image put
+# there is what ocirt meets.
+no_dev_tmpfs() {
+  set_config 'del(.mounts[] | select(.destination == "/dev"))'
+}
+
+# CVE-2025-52565: the image makes /dev/console a symlink to a procfs file; binding the terminal
+# "on /dev/console" through it would put the pty over that file (or, with the source swapped, a
+# writable procfs file on /dev/console).  Defence: /dev/console is opened with no symlink followed
+# and must be a plain file or a device node.
+@test "/dev/console that is a symlink in the image is refused as the terminal's mount point (CVE-2025-52565)" {
+  make_bundle 'tty'
+  no_dev_tmpfs
+  set_config '.process.terminal = true'
+  mkdir -p "$BUNDLE/rootfs/dev"
+  ln -sf /proc/sysrq-trigger "$BUNDLE/rootfs/dev/console"
+  run_fg "$ID"
+  expect_error "/dev/console" "symlink"
+  assert_no_leaks "$ID"
+}
+
+# CVE-2025-31133: the image replaces /dev/null with a symlink to a procfs file; masking paths by
+# binding "/dev/null" would bind that file instead (writable /proc/sys/kernel/core_pattern, say).
+# Defence: the host's /dev/null, opened once and checked to be char 1:3, is what gets bound.
+@test "masked paths are the real null device even when the image's /dev/null is a symlink (CVE-2025-31133)" {
+  make_bundle 'stat -c "%F %t:%T" /etc/secret; wc -c </etc/secret'
+  no_dev_tmpfs
+  mkdir -p "$BUNDLE/rootfs/dev"
+  ln -sf /proc/sys/kernel/core_pattern "$BUNDLE/rootfs/dev/null"
+  echo s3cret >"$BUNDLE/rootfs/etc/secret"
+  set_config '.linux.maskedPaths += ["/etc/secret"]'
+  run_fg "$ID"
+  expect_status 0
+  [ "${lines[0]}" = "character special file 1:3" ] || fail "masked /etc/secret: $output"
+  [ "${lines[1]}" = 0 ] || fail "$output"
+}
+
+# A rootfs with fifos, sockets and device nodes where ocirt creates or mounts things: opening them
+# with O_PATH never blocks, and they are refused or replaced, never written through.
+@test "fifos, sockets and device nodes at paths ocirt uses cannot block it or be written through" {
+  make_bundle 'echo ran'
+  no_dev_tmpfs
+  set_config '.process.terminal = true'
+  mkdir -p "$BUNDLE/rootfs/dev"
+  rm -f "$BUNDLE/rootfs/dev/console"
+  mkfifo "$BUNDLE/rootfs/dev/console"
+  local start=$SECONDS
+  run_fg "$ID"
+  expect_error "/dev/console" "not a file or a device"
+  assert_no_leaks "$ID"
+  # a fifo as the cwd, and as the destination of a file bind mount
+  make_bundle 'echo ran'
+  mkfifo "$BUNDLE/rootfs/work"
+  set_config '.process.cwd = "/work"'
+  run_fg "$ID-2"
+  [ "$status" -ne 0 ] && [[ $stderr == *cwd* ]] || fail "cwd on a fifo: $status $stderr"
+  assert_no_leaks "$ID-2"
+  make_bundle 'cat /etc/marker'
+  echo from-host >"$BATS_TEST_TMPDIR/marker"
+  mkfifo "$BUNDLE/rootfs/etc/marker"
+  set_config --arg s "$BATS_TEST_TMPDIR/marker" '.mounts += [{destination: "/etc/marker", type: "bind", source: $s, options: ["bind", "ro"]}]'
+  run_fg "$ID-3"
+  expect_status 0
+  [ "$output" = from-host ] || fail "$output"
+  # a device node where a default device goes is replaced by the real one
+  make_bundle 'stat -c "%t:%T" /dev/zero; head -c 4 /dev/zero | wc -c'
+  no_dev_tmpfs
+  mkdir -p "$BUNDLE/rootfs/dev"
+  rm -f "$BUNDLE/rootfs/dev/zero"
+  mknod "$BUNDLE/rootfs/dev/zero" c 1 3
+  run_fg "$ID-4"
+  expect_status 0
+  [ "$output" = "$(printf '1:5\n4')" ] || fail "$output"
+  [ $((SECONDS - start)) -lt 60 ] || fail "took $((SECONDS - start))s"
+}
+
+# CVE-2024-21626 for the container's own process: no fd of the host reaches it.  The test walks
+# /proc/self/fd inside against an allow list (stdio, and the fd ls opens itself).
+@test "the container's process holds no fd of the host (CVE-2024-21626)" {
+  make_bundle 'ls /proc/self/fd | sort -n | tr "\n" " "'
+  run --separate-stderr ocirt run --bundle "$BUNDLE" "$ID" 5<"$BATS_TEST_TMPDIR" 6</ 7</etc </dev/null
+  expect_status 0
+  [ "$output" = "0 1 2 3 " ] || fail "fds in the container: $output"
+}

@@ -1,5 +1,6 @@
 #include "config.h"
 #include "label.h"
+#include "procfs.h"
 #include "utils.h"
 
 #include <errno.h>
@@ -65,11 +66,14 @@ static int
 open_attr(const char *const *paths, size_t n, const char *field, ocirt_error *err)
 {
   for (size_t i = 0; i < n; i++) {
-    int fd = open(paths[i], O_WRONLY | O_CLOEXEC);
+    /* through ocirt's own verified procfs: nothing mounted over /proc can catch the write
+     * (CVE-2019-16884, CVE-2025-52881) */
+    int fd = procfs_open(paths[i], O_WRONLY, err);
     if (fd >= 0)
       return fd;
-    if (errno != ENOENT || i + 1 == n)
-      return error_set(err, errno, "config.json: %s: open `%s`", field, paths[i]);
+    if (err->errno_value != ENOENT || i + 1 == n)
+      return error_wrap(err, "config.json: %s", field);
+    error_clear(err);
   }
   return error_set(err, ENOENT, "config.json: %s", field);
 }
@@ -78,8 +82,8 @@ int
 label_exec_open(const oci_process *p, label_exec *l, ocirt_error *err)
 {
   static const char *const apparmor[]
-      = { "/proc/thread-self/attr/apparmor/exec", "/proc/thread-self/attr/exec" };
-  static const char *const selinux[] = { "/proc/thread-self/attr/exec" };
+      = { "thread-self/attr/apparmor/exec", "thread-self/attr/exec" };
+  static const char *const selinux[] = { "thread-self/attr/exec" };
   if (set(p->apparmor_profile)) {
     l->apparmor_fd = open_attr(apparmor, 2, ".process.apparmorProfile", err);
     if (l->apparmor_fd < 0)

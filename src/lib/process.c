@@ -1,5 +1,6 @@
 #include "config.h"
 #include "process.h"
+#include "procfs.h"
 #include "caps.h"
 #include "utils.h"
 
@@ -337,7 +338,8 @@ int process_apply_oom_score_adj(const oci_process *p, ocirt_error *err)
     return 0;
   char buf[16];
   snprintf(buf, sizeof(buf), "%d", p->oom_score_adj);
-  if (write_file_at(AT_FDCWD, "/proc/self/oom_score_adj", buf, err) < 0)
+  /* through ocirt's own verified procfs, never a /proc path a mount could redirect */
+  if (procfs_write("self/oom_score_adj", buf, err) < 0)
     return error_wrap(err, "config.json: .process.oomScoreAdj: %d", p->oom_score_adj);
   return 0;
 }

@@ -1,5 +1,6 @@
 #include "config.h"
 #include "sysctl.h"
+#include "procfs.h"
 #include "namespaces.h"
 #include "utils.h"
 
@@ -123,23 +124,15 @@ int sysctl_apply(const oci_spec *spec, ocirt_error *err)
   const oci_linux *l = spec->linux_;
   if (l == NULL || l->sysctl_len == 0)
     return 0;
-  cleanup_close int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  struct statfs sf;
-  if (proc < 0 || fstatfs(proc, &sf) < 0)
-    return error_set(err, errno, "open /proc");
-  if (sf.f_type != PROC_SUPER_MAGIC)
-    return error_set(err, 0, "/proc is not a procfs");
   for (size_t i = 0; i < l->sysctl_len; i++) {
     const char *key = l->sysctl_keys[i];
     cleanup_free char *path = key_path(key);
     cleanup_free char *rel = xasprintf("sys/%s", path);
-    struct open_how how = {
-      .flags = O_WRONLY | O_CLOEXEC | O_TRUNC,
-      .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-    };
-    cleanup_close int fd = (int) syscall(SYS_openat2, proc, rel, &how, sizeof(how));
+    /* ocirt's own procfs instance, resolved beneath it with no symlink or mount crossed
+     * (CVE-2025-52881): a mount over /proc/sys/... cannot catch the write */
+    cleanup_close int fd = procfs_open(rel, O_WRONLY | O_TRUNC, err);
     if (fd < 0)
-      return error_set(err, errno, ".linux.sysctl[\"%s\"]: open /proc/%s", key, rel);
+      return error_wrap(err, ".linux.sysctl[\"%s\"]", key);
     const char *value = l->sysctl_values[i];
     if (write_all(fd, value, strlen(value)) < 0)
       return error_set(err, errno, ".linux.sysctl[\"%s\"]: write \"%s\"", key, value);

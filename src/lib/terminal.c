@@ -168,16 +168,20 @@ static int openat2_in_root(int root_fd, const char *path, int flags, mode_t mode
 /* The target of the /dev/console bind: the file the rootfs has, or a new empty one. */
 static int open_console_target(int root_fd, ocirt_error *err)
 {
-  int fd = openat2_in_root(root_fd, "/dev/console", O_PATH, 0);
+  /* CVE-2025-52565: the pty is bound on /dev/console itself, never where a symlink of the image
+   * points (a /proc file, say): no symlink anywhere on the path, and only a plain file or a device
+   * node is taken as the mount point. */
+  int fd = openat2_in_root(root_fd, "/dev/console", O_PATH | O_NOFOLLOW, 0);
   if (fd < 0 && errno == ENOENT)
     fd = openat2_in_root(root_fd, "/dev/console", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
   if (fd < 0)
     return error_set(err, errno, "open /dev/console in the container");
   struct stat st;
-  int bad = fstat(fd, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+  int bad = fstat(fd, &st) < 0 ? errno : (S_ISREG(st.st_mode) || S_ISCHR(st.st_mode)) ? 0 : ELOOP;
   if (bad) {
     close(fd);
-    return error_set(err, bad, "/dev/console in the container");
+    return error_set(err, bad, "/dev/console in the container is %s: refused as the terminal's mount point",
+                     S_ISLNK(st.st_mode) ? "a symlink" : "not a file or a device");
   }
   return fd;
 }
