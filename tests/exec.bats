@@ -136,6 +136,12 @@ ex() { run --separate-stderr ocirt exec "$@" </dev/null 3>&-; }
   ex "$ID" sh -c 'mkdir /tmp/x; grep ^Seccomp: /proc/self/status'
   [[ $stderr == *"No space left on device"* ]] || fail "$stderr"
   [[ $output == *"Seccomp:"*2* ]] || fail "$output"
+  # a process JSON cannot leave the filter out: the container's is the exec's, whatever it says
+  jq -n '{args: ["sh", "-c", "mkdir /tmp/y; grep ^Seccomp: /proc/self/status"], cwd: "/", user: {uid: 0, gid: 0},
+          env: ["PATH=/bin:/sbin"]}' >"$BATS_TEST_TMPDIR/process.json"
+  ex --process "$BATS_TEST_TMPDIR/process.json" "$ID"
+  [[ $stderr == *"No space left on device"* ]] || fail "--process: $stderr"
+  [[ $output == *"Seccomp:"*2* ]] || fail "--process: $output"
 }
 
 @test "exec errors: a stopped or missing container, no command, a program not found" {

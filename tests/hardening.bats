@@ -147,3 +147,44 @@ no_dev_tmpfs() {
   expect_status 0
   [ "$output" = "0 1 2 3 " ] || fail "fds in the container: $output"
 }
+
+# CVE-2021-30465: a mount destination swapped between a folder and a symlink (to a host path) while
+# the runtime mounts, by an attacker who shares the volume from another container.  Defence: every
+# destination is resolved with openat2(RESOLVE_IN_ROOT) and mounted through the fd it opened, so
+# whatever the path is at any instant, it leads inside the rootfs.  The test flips the path in a
+# tight loop while containers are created with rootfsPropagation rshared: a mount that landed on
+# the host target (in a shared tmpfs of the host) would propagate back and show on the host.
+@test "a mount destination flipped between a folder and a symlink during create stays inside (CVE-2021-30465)" {
+  local shared=$BATS_TEST_TMPDIR/shared target
+  mkdir -p "$shared"
+  mount -t tmpfs -o size=1m ocirt-test "$shared"
+  mount --make-shared "$shared"
+  target=$shared/target
+  mkdir "$target"
+  touch "$target/untouched"
+  make_bundle 'true'
+  set_config '.mounts += [{destination: "/vol", type: "tmpfs", source: "vol-race", options: ["size=64k"]}]
+              | .linux.rootfsPropagation = "rshared"'
+  local rootfs=$BUNDLE/rootfs
+  (
+    set +e
+    while :; do
+      rm -rf "$rootfs/vol.new"
+      mkdir "$rootfs/vol.new" && mv -T "$rootfs/vol.new" "$rootfs/vol"
+      ln -sfn "$target" "$rootfs/vol.link" && mv -T "$rootfs/vol.link" "$rootfs/vol"
+    done
+  ) 2>/dev/null 3>&- &
+  local flipper=$! i ok=0 leaked=
+  for i in $(seq 1 12); do
+    run --separate-stderr ocirt run --bundle "$BUNDLE" "$ID-$i" </dev/null 3>&-
+    [ "$status" -ne 0 ] || ok=$((ok + 1))
+    grep -qF " $target " /proc/self/mountinfo && leaked="run $i"
+  done
+  kill -0 "$flipper" || fail "the flipper stopped early"
+  kill "$flipper"
+  wait "$flipper" 2>/dev/null || true
+  while grep -qF " $target " /proc/self/mountinfo; do umount -l "$target"; done
+  umount -l "$shared"
+  [ -z "$leaked" ] || fail "$leaked: a mount landed on the host target"
+  [ "$ok" -gt 0 ] || fail "no container ran"
+}

@@ -537,3 +537,26 @@ expect_refused() {
   # no process of ours is left in it
   [ -z "$(ip netns pids "$NETNS")" ] || fail "processes left in the netns: $(ip netns pids "$NETNS")"
 }
+
+# ---- exec joins them all ----------------------------------------------------------------------
+
+@test "exec joins the container's user and time namespaces (and every other)" {
+  userns_bundle 'sleep 1000'
+  set_config '.linux.namespaces += [{"type": "time"}] | .linux.timeOffsets = {"boottime": {"secs": 864000, "nanosecs": 0}}'
+  run_detached "$ID"
+  expect_status 0
+  local pid
+  pid=$(state_field "$ID" pid)
+  run --separate-stderr ocirt exec "$ID" sh -c 'for n in user time mnt pid net ipc uts cgroup; do readlink /proc/self/ns/$n; done
+    cat /proc/self/uid_map; id -u; cut -d. -f1 /proc/uptime' </dev/null 3>&-
+  expect_status 0
+  local i=0 n
+  for n in user time mnt pid net ipc uts cgroup; do
+    [ "${lines[$i]}" = "$(ns_of "$pid" "$n")" ] || fail "$n: exec is in ${lines[$i]}, the container in $(ns_of "$pid" "$n")"
+    [ "${lines[$i]}" != "$(host_ns "$n")" ] || fail "$n is the host's"
+    i=$((i + 1))
+  done
+  [[ ${lines[8]} =~ ^\ *0\ +$HOST_ID\ +65536$ ]] || fail "uid_map: ${lines[8]}"
+  [ "${lines[9]}" = 0 ] || fail "id -u: ${lines[9]}"
+  [ "${lines[10]}" -ge 864000 ] || fail "uptime ${lines[10]}: the time offset is not seen"
+}
