@@ -64,11 +64,11 @@ write_reply_script() {
   chmod 755 "$BUNDLE/rootfs/reply.sh"
 }
 
-# wait_listen PID PORT: a TCP socket listens on PORT in the network namespace of PID.
+# wait_listen PID PORT: a TCP socket (busybox nc's is IPv6, dual stack) listens on PORT in the network namespace of PID.
 wait_listen() {
   local hex deadline=$((SECONDS + 10))
   hex=$(printf '%04X' "$2")
-  until awk -v p=":$hex" '$2 ~ p"$" && $4 == "0A" {f=1} END {exit !f}' "/proc/$1/net/tcp" 2>/dev/null; do
+  until awk -v p=":$hex" '$2 ~ p"$" && $4 == "0A" {f=1} END {exit !f}' "/proc/$1/net/tcp" "/proc/$1/net/tcp6" 2>/dev/null; do
     [ "$SECONDS" -lt "$deadline" ] || fail "nothing listens on port $2 in the netns of $1" || return 1
     sleep 0.1
   done
@@ -322,4 +322,40 @@ bad_create() {
   expect_status 0
   [ "$(lease_of "$ID-2" | cut -d' ' -f2)" = "$NET.9/24" ]
   in_netns "$(state_field "$ID-2" pid)" ip -4 -o addr show dev eth0 | grep -q "inet $NET.9/24 "
+}
+
+@test "network: a bridge the hook did not make is only attached to, and stays after delete" {
+  ip link add name "$BR" type bridge
+  make_bundle 'sleep 1000'
+  net_hooks
+  create_ok "$ID"
+  local veth addr
+  read -r veth addr < <(lease_of "$ID")
+  [ "$(ports)" = "$veth " ]
+  # no gateway address was added to it, and it was not brought up
+  [ -z "$(ip -4 -o addr show dev "$BR")" ] || fail "$(ip -4 -o addr show dev "$BR")"
+  ! grep -q '^bridge ' "$NETSTATE/leases"
+  run --separate-stderr ocirt delete --force "$ID"
+  expect_status 0
+  ip link show dev "$BR" >/dev/null
+  [ -z "$(ports)" ] && [ -z "$(lease_of "$ID")" ]
+  ip link del "$BR"
+}
+
+@test "network: the config.json snippet of contrib/hooks/README.md works as documented" {
+  local doc=${OCIRT_SRCDIR:-$BATS_TEST_DIRNAME/..}/contrib/hooks/README.md snippet
+  snippet=$(awk '/^```json$/ {inside = 1; next} inside && /^```$/ {exit} inside' "$doc")
+  jq -e '.hooks.createRuntime[0].args[1] == "up" and .hooks.poststop[0].args[1] == "down"' <<<"$snippet"
+  # this test's hook, bridge, subnet and state dir in place of the installed ones
+  snippet=$(sed -e "s|/usr/local/libexec/ocirt/ocirt-net-hook|$NET_HOOK|" -e "s|ocirt0|$BR|" \
+    -e "s|10\.89\.0\.|$NET.|g" <<<"$snippet" |
+    jq --arg sd "--state-dir=$NETSTATE" '.hooks[][].args += [$sd]')
+  make_bundle 'ip -4 -o addr show dev eth0; ip route'
+  set_config --argjson s "$snippet" '. * $s'
+  run_fg "$ID"
+  expect_status 0
+  [[ ${lines[0]} == *"inet $NET.20/24 "* ]] || fail "output: $output" "stderr: $stderr"
+  grep -qx "default via $NET.1 dev eth0 *" <<<"$output" || fail "output: $output"
+  # run's delete ran the poststop hook
+  [ -z "$(lease_of "$ID")" ] && ! ip link show dev "$BR" 2>/dev/null
 }

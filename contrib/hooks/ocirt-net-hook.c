@@ -727,7 +727,9 @@ static int net_up(const net_config *c, int dir_fd, const oci_state *st, ocirt_er
 
   if (made_bridge && IP(c, err, "link", "add", "name", bridge, "type", "bridge") < 0)
     goto undo;
-  if (IP(c, err, "addr", "replace", gw_cidr, "dev", bridge) < 0 || IP(c, err, "link", "set", bridge, "up") < 0)
+  /* A bridge someone else made is theirs: only attach to it. */
+  if ((made_bridge || rec != NULL)
+      && (IP(c, err, "addr", "replace", gw_cidr, "dev", bridge) < 0 || IP(c, err, "link", "set", bridge, "up") < 0))
     goto undo;
   /* The container's end is made in its namespace, under its final name: never on the host, where
    * its name could clash. */
