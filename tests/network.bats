@@ -359,3 +359,14 @@ bad_create() {
   # run's delete ran the poststop hook
   [ -z "$(lease_of "$ID")" ] && ! ip link show dev "$BR" 2>/dev/null
 }
+
+@test "network: a second subnet on a bridge the hook made for another fails create" {
+  make_bundle 'sleep 1000'
+  net_hooks
+  create_ok "$ID"
+  annotate subnet 10.213.0.0/16
+  create_container "$ID-2"
+  expect_error "create $ID-2" "annotation org.ocirt.net.subnet: bridge $BR serves the subnet $NET.0/24, not 10.213.0.0/16"
+  assert_no_leaks "$ID-2"
+  [ "$(ports | wc -w)" -eq 1 ] && [ -z "$(lease_of "$ID-2")" ]
+}

@@ -24,6 +24,7 @@
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -477,11 +478,12 @@ static int run_ip(const net_config *c, int netns_fd, bool enter_ns, const char *
   for (size_t i = 0; argv[i]; i++)
     cmdlen += strlen(argv[i]) + 1;
   cleanup_free char *cmd = xmalloc(cmdlen + 1);
-  cmd[0] = '\0';
+  char *end = cmd;
   for (size_t i = 0; argv[i]; i++) {
-    if (i > 0)
-      strcat(cmd, " ");
-    strcat(cmd, argv[i]);
+    size_t l = strlen(argv[i]);
+    memcpy(end, argv[i], l);
+    end[l] = argv[i + 1] ? ' ' : '\0';
+    end += l + 1;
   }
 
   int in_pipe[2], err_pipe[2];
@@ -513,6 +515,7 @@ static int run_ip(const net_config *c, int netns_fd, bool enter_ns, const char *
     dup2(in_pipe[0], 0);
     dup2(devnull >= 0 ? devnull : err_pipe[1], 1);
     dup2(err_pipe[1], 2);
+    signal(SIGPIPE, SIG_DFL);
     char *const envp[] = { (char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin", (char *) "LC_ALL=C", NULL };
     execve(c->ip, (char *const *) argv, envp);
     dprintf(2, "exec `%s`: %s", c->ip, strerror(errno));
@@ -844,6 +847,8 @@ int main(int argc, char **argv)
     return 2;
   }
   bool up = strcmp(argv[1], "up") == 0;
+  /* an `ip` that dies early must not kill us while we write its batch */
+  signal(SIGPIPE, SIG_IGN);
 
   cleanup_free char *json = xmalloc(MAX_STATE_JSON + 1);
   ssize_t len = read_all(0, json, MAX_STATE_JSON + 1);
