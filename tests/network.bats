@@ -370,3 +370,13 @@ bad_create() {
   assert_no_leaks "$ID-2"
   [ "$(ports | wc -w)" -eq 1 ] && [ -z "$(lease_of "$ID-2")" ]
 }
+
+@test "network: with --annotations=false the container's annotations are ignored" {
+  make_bundle 'ip -4 -o addr show dev eth0'
+  net_hooks --annotations=false
+  annotate address "$NET.30"
+  annotate bridge 'not/a/bridge'
+  run_fg "$ID"
+  expect_status 0
+  [[ ${lines[0]} == *"inet $NET.2/24 "* ]] || fail "output: $output" "stderr: $stderr"
+}

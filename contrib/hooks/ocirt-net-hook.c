@@ -49,6 +49,7 @@ enum {
   OPT_DEFAULT_ROUTE,
   OPT_STATE_DIR,
   OPT_IP,
+  OPT_ANNOTATIONS,
   OPT_N
 };
 
@@ -70,6 +71,8 @@ static const option_def option_table[OPT_N] = {
   [OPT_DEFAULT_ROUTE] = { "default-route", "OCIRT_NET_DEFAULT_ROUTE", "org.ocirt.net.default-route", "false" },
   [OPT_STATE_DIR] = { "state-dir", "OCIRT_NET_STATE_DIR", NULL, "/run/ocirt-net" },
   [OPT_IP] = { "ip", "OCIRT_NET_IP", NULL, NULL },
+  /* false: the container's annotations are ignored (an engine may let its users set any) */
+  [OPT_ANNOTATIONS] = { "annotations", "OCIRT_NET_ANNOTATIONS", NULL, "true" },
 };
 
 typedef struct {
@@ -110,6 +113,20 @@ static int opt_by_name(const char *name, size_t len)
   return -1;
 }
 
+static int parse_bool(const char *s, bool *out)
+{
+  static const struct {
+    const char *word;
+    bool value;
+  } words[] = { { "true", true }, { "yes", true }, { "1", true }, { "false", false }, { "no", false }, { "0", false } };
+  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+    if (strcmp(s, words[i].word) == 0) {
+      *out = words[i].value;
+      return 0;
+    }
+  return -1;
+}
+
 static int config_gather(net_config *c, char **args, int nargs, const oci_state *st, ocirt_error *err)
 {
   for (int i = 0; i < OPT_N; i++) {
@@ -125,10 +142,14 @@ static int config_gather(net_config *c, char **args, int nargs, const oci_state 
     int i = strncmp(s, "--", 2) == 0 && eq != NULL ? opt_by_name(s + 2, (size_t) (eq - s - 2)) : -1;
     if (i < 0)
       return error_set(err, 0, "unknown argument `%s` (expected --NAME=VALUE, NAME one of bridge, subnet, "
-                               "address, gateway, ifname, mtu, default-route, state-dir, ip)", s);
+                               "address, gateway, ifname, mtu, default-route, state-dir, ip, annotations)", s);
     set_opt(c, i, eq + 1, xasprintf("--%s", option_table[i].name));
   }
-  for (int i = 0; i < OPT_N; i++) {
+  bool use_annotations;
+  const setting *s = &c->opt[OPT_ANNOTATIONS];
+  if (parse_bool(s->value, &use_annotations) < 0)
+    return error_set(err, 0, "%s: invalid value \"%s\": expected true or false", s->source, s->value);
+  for (int i = 0; use_annotations && i < OPT_N; i++) {
     if (option_table[i].annotation == NULL)
       continue;
     const char *v = oci_map_get(st->annotations_keys, st->annotations_values, st->annotations_len,
@@ -199,19 +220,6 @@ static int check_host_address(const net_config *c, uint32_t a, const setting *s,
   return 0;
 }
 
-static int parse_bool(const char *s, bool *out)
-{
-  static const struct {
-    const char *word;
-    bool value;
-  } words[] = { { "true", true }, { "yes", true }, { "1", true }, { "false", false }, { "no", false }, { "0", false } };
-  for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-    if (strcmp(s, words[i].word) == 0) {
-      *out = words[i].value;
-      return 0;
-    }
-  return -1;
-}
 
 static const char *find_ip(void)
 {
@@ -684,7 +692,7 @@ static int net_up(const net_config *c, int dir_fd, const oci_state *st, ocirt_er
   int ret = -1;
   cleanup_free char *veth = NULL, *gw_cidr = NULL, *addr_cidr = NULL, *batch = NULL;
   bridge_rec *rec;
-  bool made_bridge = false, made_veth = false;
+  bool recorded, made_bridge = false, made_veth = false;
   char ab[INET_ADDRSTRLEN], gb[INET_ADDRSTRLEN], nb[INET_ADDRSTRLEN];
   uint32_t addr = 0;
 
@@ -696,6 +704,7 @@ static int net_up(const net_config *c, int dir_fd, const oci_state *st, ocirt_er
     goto out;
   }
   rec = find_bridge(&s, bridge);
+  recorded = rec != NULL;
   if (rec != NULL && (rec->net != c->net || rec->prefix != c->prefix)) {
     error_set(err, 0, "%s: bridge %s serves the subnet %s/%d, not %s/%d", c->opt[OPT_SUBNET].source, bridge,
               fmt_ipv4(rec->net, nb), rec->prefix, fmt_ipv4(c->net, ab), c->prefix);
@@ -714,7 +723,7 @@ static int net_up(const net_config *c, int dir_fd, const oci_state *st, ocirt_er
   /* Record first: a crash from here on leaves a lease `down` (or a later stale check) undoes. */
   made_bridge = !link_exists(bridge);
   add_lease(&s, st->id, veth, bridge, addr, c->prefix);
-  if (made_bridge && rec == NULL)
+  if (made_bridge && !recorded)
     add_bridge(&s, bridge, c->net, c->prefix);
   if (save_state(dir_fd, dir, &s, err) < 0) {
     made_bridge = false;
@@ -731,7 +740,7 @@ static int net_up(const net_config *c, int dir_fd, const oci_state *st, ocirt_er
   if (made_bridge && IP(c, err, "link", "add", "name", bridge, "type", "bridge") < 0)
     goto undo;
   /* A bridge someone else made is theirs: only attach to it. */
-  if ((made_bridge || rec != NULL)
+  if ((made_bridge || recorded)
       && (IP(c, err, "addr", "replace", gw_cidr, "dev", bridge) < 0 || IP(c, err, "link", "set", bridge, "up") < 0))
     goto undo;
   /* The container's end is made in its namespace, under its final name: never on the host, where
@@ -754,12 +763,11 @@ static int net_up(const net_config *c, int dir_fd, const oci_state *st, ocirt_er
     goto undo;
 
   batch = xasprintf("link set lo up\n"
-                                       "addr add %s dev %s\n"
-                                       "link set %s up\n"
-                                       "%s%s%s%s",
-                                       addr_cidr, ifname, ifname, c->default_route ? "route add default via " : "",
-                                       c->default_route ? gb : "", c->default_route ? " dev " : "",
-                                       c->default_route ? ifname : "");
+                    "addr add %s dev %s\n"
+                    "link set %s up\n"
+                    "%s%s%s%s",
+                    addr_cidr, ifname, ifname, c->default_route ? "route add default via " : "",
+                    c->default_route ? gb : "", c->default_route ? " dev " : "", c->default_route ? ifname : "");
   if (run_ip(c, ns_fd, true, batch, (const char *const[]) { "-batch", "-", NULL }, err) < 0) {
     error_wrap(err, "in the container's network namespace");
     goto undo;
@@ -832,7 +840,8 @@ static const char usage[]
       "  mtu            the veth pair's MTU (default the kernel's)\n"
       "  default-route  true: a default route via the gateway (default false)\n"
       "  state-dir      leases and lock (default /run/ocirt-net; not an annotation)\n"
-      "  ip             iproute2's ip (default /usr/sbin/ip, /sbin/ip...; not an annotation)\n\n"
+      "  ip             iproute2's ip (default /usr/sbin/ip, /sbin/ip...; not an annotation)\n"
+      "  annotations    false: ignore the container's annotations (default true; not an annotation)\n\n"
       "See ocirt-net-hooks(8).\n";
 
 int main(int argc, char **argv)
