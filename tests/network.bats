@@ -207,10 +207,13 @@ in_netns() { nsenter -t "$1" -n -- "${@:2}"; }
   [ "$(ports | wc -w)" -eq 10 ]
   # the host reaches every one through the bridge
   for a in "${seen[@]}"; do busybox ping -c 1 -W 3 "${a%/*}" >/dev/null || fail "no answer from $a"; done
+  # (a bare `wait` would also wait for bats' own BATS_TEST_TIMEOUT timer)
+  pids=()
   for i in $(seq 1 10); do
     ocirt delete --force "$ID-$i" </dev/null >/dev/null 2>&1 3>&- &
+    pids+=($!)
   done
-  wait
+  for i in "${pids[@]}"; do wait "$i" || fail "a delete --force failed"; done
   [ -z "$(ports)" ] && ! ip link show dev "$BR" 2>/dev/null
   [ ! -s "$NETSTATE/leases" ] || fail "$(cat "$NETSTATE/leases")"
 }
