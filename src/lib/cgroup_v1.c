@@ -70,8 +70,11 @@ static int v1_memory(const char *path, const oci_memory *m, ocirt_error *err)
   for (size_t i = 0; i < 2; i++) {
     if (!has[i])
       continue;
+    /* Since 5.16 the write "succeeds" and changes nothing: read it back. */
     cleanup_error ocirt_error ignored = { 0 };
-    if (cgroup_writef(dir, kmem[i].file, kmem[i].field, &ignored, "%lld", (long long) val[i]) < 0)
+    cleanup_free char *now = NULL;
+    if (cgroup_writef(dir, kmem[i].file, kmem[i].field, &ignored, "%lld", (long long) val[i]) < 0
+        || (now = cgroup_read(dir, kmem[i].file)) == NULL || (val[i] >= 0 && strtoll(now, NULL, 10) != val[i]))
       cgroup_warn("%s: ignored: this kernel has no kernel memory limit", kmem[i].field);
   }
   return 0;
