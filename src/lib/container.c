@@ -929,7 +929,7 @@ static bool wait_pidfd(int pidfd, int timeout_ms)
 static int kill_and_wait(container_handle *h, const char *cgroup_path, ocirt_error *err)
 {
   cleanup_close int pidfd = h->status ? open_init_pidfd(h->status) : -1;
-  if (cgroup_is_frozen(cgroup_path) == 1) {
+  if (cgroup_path && cgroup_is_frozen(cgroup_path) == 1) {
     /* A paused container: frozen tasks die only once thawed; they get SIGKILL first, so none of
      * them runs on. */
     cleanup_error ocirt_error ignored = { 0 };
@@ -941,6 +941,8 @@ static int kill_and_wait(container_handle *h, const char *cgroup_path, ocirt_err
     if (!wait_pidfd(pidfd, 10000))
       return error_set(err, ETIMEDOUT, "container init (pid %d) did not exit after SIGKILL", h->status->pid);
   }
+  if (cgroup_path == NULL)
+    return 0; /* --cgroup-manager disabled: the init (and its pid namespace) is all there is */
   /* Processes that joined later (exec) or escaped the pid namespace's teardown: kill via cgroup. */
   for (int attempt = 0; attempt < 1000; attempt++) {
     cleanup_error ocirt_error ignored = { 0 };
@@ -979,7 +981,7 @@ static int delete_locked(const ocirt_runtime *rt, container_handle *h, bool forc
       cgroup_path = NULL;
   }
   int ret = 0;
-  if (cgroup_path && kill_and_wait(h, cgroup_path, err) < 0)
+  if ((cgroup_path || loaded) && kill_and_wait(h, cgroup_path, err) < 0)
     ret = -1;
   if (ret == 0 && spec && spec->hooks && spec->hooks->poststop_len) {
     cleanup_free char *json
