@@ -25,7 +25,8 @@ typedef struct {
   unsigned interval_ms;
 } events_options;
 
-static int on_option(int opt, const char *arg, void *data)
+static int
+on_option(int opt, const char *arg, void *data)
 {
   events_options *o = data;
   if (opt == 's')
@@ -33,22 +34,27 @@ static int on_option(int opt, const char *arg, void *data)
   else if (opt == 'i') {
     char *end;
     double v = strtod(arg, &end);
-    double mult = strcmp(end, "ms") == 0 ? 1 : strcmp(end, "s") == 0 || *end == '\0' ? 1000 : strcmp(end, "m") == 0 ? 60000 : -1;
+    double mult = strcmp(end, "ms") == 0                  ? 1
+                  : strcmp(end, "s") == 0 || *end == '\0' ? 1000
+                  : strcmp(end, "m") == 0                 ? 60000
+                                                          : -1;
     if (end == arg || mult < 0 || v * mult < 1 || v * mult > 86400000)
       return cli_usage_error(o->g, "--interval: expected a duration such as 500ms or 5s, got `%s`", arg), -1;
-    o->interval_ms = (unsigned) (v * mult);
+    o->interval_ms = (unsigned)(v * mult);
   }
   return 0;
 }
 
-static bool print_line(const char *json, void *data)
+static bool
+print_line(const char *json, void *data)
 {
-  (void) data;
+  (void)data;
   printf("%s\n", json);
   return fflush(stdout) == 0;
 }
 
-int cmd_events(ocirt_global *g, int argc, char **argv)
+int
+cmd_events(ocirt_global *g, int argc, char **argv)
 {
   static const struct option options[] = { { "stats", no_argument, NULL, 's' },
                                            { "interval", required_argument, NULL, 'i' },

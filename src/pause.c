@@ -9,7 +9,8 @@ static const char help[] = "Usage: ocirt pause CONTAINER-ID\n\n"
                            "Freeze every process of a running container (the cgroup freezer); its status\n"
                            "becomes `paused` until `ocirt resume`.\n";
 
-int cmd_pause(ocirt_global *g, int argc, char **argv)
+int
+cmd_pause(ocirt_global *g, int argc, char **argv)
 {
   static const struct option options[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
   int first = cli_parse(g, argc, argv, "", options, help, cli_no_option, NULL);

@@ -24,7 +24,8 @@ typedef struct {
   bool json;
 } ps_options;
 
-static int on_option(int opt, const char *arg, void *data)
+static int
+on_option(int opt, const char *arg, void *data)
 {
   ps_options *o = data;
   if (opt == 'f') {
@@ -38,7 +39,8 @@ static int on_option(int opt, const char *arg, void *data)
   return 0;
 }
 
-static bool has_pid(const pid_t *pids, size_t n, long pid)
+static bool
+has_pid(const pid_t *pids, size_t n, long pid)
 {
   for (size_t i = 0; i < n; i++)
     if (pids[i] == pid)
@@ -47,12 +49,13 @@ static bool has_pid(const pid_t *pids, size_t n, long pid)
 }
 
 /* Run ps and keep the header and the rows whose PID column is one of pids. */
-static int print_table(ocirt_global *g, char **ps_args, int n_args, const pid_t *pids, size_t n)
+static int
+print_table(ocirt_global *g, char **ps_args, int n_args, const pid_t *pids, size_t n)
 {
-  cleanup_free char **argv = xcalloc((size_t) n_args + 3, sizeof(char *));
-  argv[0] = (char *) "ps";
+  cleanup_free char **argv = xcalloc((size_t)n_args + 3, sizeof(char *));
+  argv[0] = (char *)"ps";
   if (n_args == 0)
-    argv[1] = (char *) "-ef";
+    argv[1] = (char *)"-ef";
   for (int i = 0; i < n_args; i++)
     argv[i + 1] = ps_args[i];
   int fds[2];
@@ -101,7 +104,8 @@ static int print_table(ocirt_global *g, char **ps_args, int n_args, const pid_t 
   return 0;
 }
 
-int cmd_ps(ocirt_global *g, int argc, char **argv)
+int
+cmd_ps(ocirt_global *g, int argc, char **argv)
 {
   static const struct option options[] = { { "format", required_argument, NULL, 'f' },
                                            { "help", no_argument, NULL, 'h' },
@@ -123,7 +127,7 @@ int cmd_ps(ocirt_global *g, int argc, char **argv)
     return cli_usage_error(g, "ps options cannot be used with --format json");
   fputs("[", stdout);
   for (size_t i = 0; i < n; i++)
-    printf("%s%d", i ? "," : "", (int) pids[i]);
+    printf("%s%d", i ? "," : "", (int)pids[i]);
   fputs("]\n", stdout);
   return 0;
 }

@@ -8,7 +8,8 @@
 static const char help[] = "Usage: ocirt resume CONTAINER-ID\n\n"
                            "Thaw the processes of a paused container: it is `running` again.\n";
 
-int cmd_resume(ocirt_global *g, int argc, char **argv)
+int
+cmd_resume(ocirt_global *g, int argc, char **argv)
 {
   static const struct option options[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
   int first = cli_parse(g, argc, argv, "", options, help, cli_no_option, NULL);

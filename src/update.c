@@ -30,8 +30,16 @@ static const char help[]
       "Flags override the same fields of --resources.\n";
 
 enum {
-  OPT_MEMORY = 1000, OPT_MEMORY_RESERVATION, OPT_MEMORY_SWAP, OPT_CPU_SHARES, OPT_CPU_QUOTA, OPT_CPU_PERIOD,
-  OPT_CPUSET_CPUS, OPT_CPUSET_MEMS, OPT_PIDS_LIMIT, OPT_BLKIO_WEIGHT,
+  OPT_MEMORY = 1000,
+  OPT_MEMORY_RESERVATION,
+  OPT_MEMORY_SWAP,
+  OPT_CPU_SHARES,
+  OPT_CPU_QUOTA,
+  OPT_CPU_PERIOD,
+  OPT_CPUSET_CPUS,
+  OPT_CPUSET_MEMS,
+  OPT_PIDS_LIMIT,
+  OPT_BLKIO_WEIGHT,
 };
 
 typedef struct {
@@ -46,7 +54,8 @@ typedef struct {
 } update_options;
 
 /* A size with an optional binary suffix (k, m, g, t; kb, mb... as runc/docker read them), or -1. */
-static int parse_size(const char *s, int64_t *out)
+static int
+parse_size(const char *s, int64_t *out)
 {
   if (strcmp(s, "-1") == 0) {
     *out = -1;
@@ -60,18 +69,29 @@ static int parse_size(const char *s, int64_t *out)
   static const struct {
     const char *suffix;
     double mult;
-  } units[] = { { "", 1 }, { "b", 1 }, { "k", 1024.0 }, { "kb", 1024.0 }, { "kib", 1024.0 }, { "m", 1048576.0 },
-                { "mb", 1048576.0 }, { "mib", 1048576.0 }, { "g", 1073741824.0 }, { "gb", 1073741824.0 },
-                { "gib", 1073741824.0 }, { "t", 1099511627776.0 }, { "tb", 1099511627776.0 } };
+  } units[] = { { "", 1 },
+                { "b", 1 },
+                { "k", 1024.0 },
+                { "kb", 1024.0 },
+                { "kib", 1024.0 },
+                { "m", 1048576.0 },
+                { "mb", 1048576.0 },
+                { "mib", 1048576.0 },
+                { "g", 1073741824.0 },
+                { "gb", 1073741824.0 },
+                { "gib", 1073741824.0 },
+                { "t", 1099511627776.0 },
+                { "tb", 1099511627776.0 } };
   for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
     if (strcasecmp(end, units[i].suffix) == 0) {
-      *out = (int64_t) (v * units[i].mult);
+      *out = (int64_t)(v * units[i].mult);
       return 0;
     }
   return -1;
 }
 
-static int on_option(int opt, const char *arg, void *data)
+static int
+on_option(int opt, const char *arg, void *data)
 {
   update_options *o = data;
   int64_t i64 = 0;
@@ -111,14 +131,14 @@ static int on_option(int opt, const char *arg, void *data)
       o->cpu.period = u64, o->cpu.has_period = o->has_cpu = true;
     else {
       ok = ok && u64 <= 1000;
-      o->blkio_weight = (uint32_t) u64, o->has_blkio = true;
+      o->blkio_weight = (uint32_t)u64, o->has_blkio = true;
     }
     break;
   case OPT_CPUSET_CPUS:
-    o->cpu.cpus = (char *) arg, o->has_cpu = true;
+    o->cpu.cpus = (char *)arg, o->has_cpu = true;
     break;
   case OPT_CPUSET_MEMS:
-    o->cpu.mems = (char *) arg, o->has_cpu = true;
+    o->cpu.mems = (char *)arg, o->has_cpu = true;
     break;
   }
   if (!ok)
@@ -126,7 +146,8 @@ static int on_option(int opt, const char *arg, void *data)
   return 0;
 }
 
-static oci_resources *read_resources(ocirt_global *g, const char *file)
+static oci_resources *
+read_resources(ocirt_global *g, const char *file)
 {
   char *msg = NULL;
   oci_resources *r;
@@ -150,7 +171,8 @@ static oci_resources *read_resources(ocirt_global *g, const char *file)
   return r;
 }
 
-int cmd_update(ocirt_global *g, int argc, char **argv)
+int
+cmd_update(ocirt_global *g, int argc, char **argv)
 {
   static const struct option options[] = {
     { "resources", required_argument, NULL, 'r' },

@@ -12,6 +12,7 @@ setup_file() {
   local d=$BATS_FILE_TMPDIR/vm
   mkdir -p "$d/tmp"
   local rc=0
+  cd "$(repo)" || return 1
   TMPDIR=$d/tmp "$VM" -v --cgroup2 --disk 64M --timeout 840 -- bats --tap tests/vm/cgroup2.bats \
     >"$d/out" 2>"$d/err" </dev/null || rc=$?
   echo "$rc" >"$d/status"

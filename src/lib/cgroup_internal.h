@@ -29,8 +29,8 @@ char *cgroup_dir_of(const char *path, const char *controller);
 /* Write `value` to dir/file; errors name the config field (".linux.resources.memory.limit"). */
 int cgroup_write(const char *dir, const char *file, const char *value, const char *field, ocirt_error *err);
 /* Same, the value formatted. */
-int cgroup_writef(const char *dir, const char *file, const char *field, ocirt_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+int cgroup_writef(const char *dir, const char *file, const char *field, ocirt_error *err, const char *fmt,
+                  ...) __attribute__((format(printf, 5, 6)));
 /* dir/file exists. */
 bool cgroup_has_file(const char *dir, const char *file);
 /* The content of dir/file (malloc'd, NULL when unreadable). */

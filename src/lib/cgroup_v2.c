@@ -13,7 +13,8 @@
 #define F ".linux.resources."
 
 /* cpu.shares [2, 262144] onto cpu.weight [1, 10000], linearly (runc, crun). */
-static uint64_t cgroup_shares_to_weight(uint64_t shares)
+static uint64_t
+cgroup_shares_to_weight(uint64_t shares)
 {
   if (shares < 2)
     shares = 2;
@@ -23,18 +24,21 @@ static uint64_t cgroup_shares_to_weight(uint64_t shares)
 }
 
 /* blkio.weight [10, 1000] onto io.weight [1, 10000]. */
-static uint64_t blkio_to_io_weight(uint64_t w)
+static uint64_t
+blkio_to_io_weight(uint64_t w)
 {
   return 1 + ((w - 10) * 9999) / 990;
 }
 
 /* "max" for -1 (unlimited), the number otherwise. */
-static char *limit_string(int64_t v)
+static char *
+limit_string(int64_t v)
 {
-  return v < 0 ? xstrdup("max") : xasprintf("%lld", (long long) v);
+  return v < 0 ? xstrdup("max") : xasprintf("%lld", (long long)v);
 }
 
-static int v2_memory(const char *dir, const oci_memory *m, ocirt_error *err)
+static int
+v2_memory(const char *dir, const oci_memory *m, ocirt_error *err)
 {
   if (m->has_limit) {
     cleanup_free char *v = limit_string(m->limit);
@@ -55,9 +59,9 @@ static int v2_memory(const char *dir, const oci_memory *m, ocirt_error *err)
       return error_set(err, 0, F "memory.swap: a swap limit needs a memory limit");
     else if (m->swap < limit)
       return error_set(err, 0, F "memory.swap: %lld is below the memory limit %lld (swap counts memory+swap)",
-                       (long long) m->swap, (long long) limit);
+                       (long long)m->swap, (long long)limit);
     else
-      v = xasprintf("%lld", (long long) (m->swap - limit));
+      v = xasprintf("%lld", (long long)(m->swap - limit));
     if (!cgroup_has_file(dir, "memory.swap.max"))
       return error_set(err, 0, F "memory.swap: this kernel does not account swap");
     if (cgroup_write(dir, "memory.swap.max", v, F "memory.swap", err) < 0)
@@ -79,14 +83,15 @@ static int v2_memory(const char *dir, const oci_memory *m, ocirt_error *err)
   return 0;
 }
 
-static int v2_cpu(const char *dir, const oci_cpu *c, ocirt_error *err)
+static int
+v2_cpu(const char *dir, const oci_cpu *c, ocirt_error *err)
 {
   if (c->has_realtime_period || c->has_realtime_runtime)
     return error_set(err, 0, F "cpu.realtime%s: cgroup v2 has no realtime scheduling limits",
                      c->has_realtime_period ? "Period" : "Runtime");
   if (c->has_shares && c->shares != 0
       && cgroup_writef(dir, "cpu.weight", F "cpu.shares", err, "%llu",
-                       (unsigned long long) cgroup_shares_to_weight(c->shares))
+                       (unsigned long long)cgroup_shares_to_weight(c->shares))
              < 0)
     return -1;
   if ((c->has_quota && c->quota != 0) || (c->has_period && c->period != 0)) {
@@ -100,16 +105,19 @@ static int v2_cpu(const char *dir, const oci_cpu *c, ocirt_error *err)
       if (c->quota < 0)
         snprintf(quota, sizeof(quota), "max");
       else
-        snprintf(quota, sizeof(quota), "%lld", (long long) c->quota);
+        snprintf(quota, sizeof(quota), "%lld", (long long)c->quota);
     }
     if (c->has_period && c->period != 0)
       period = c->period;
-    if (cgroup_writef(dir, "cpu.max", c->has_quota ? F "cpu.quota" : F "cpu.period", err, "%s %llu", quota, period) < 0)
+    if (cgroup_writef(dir, "cpu.max", c->has_quota ? F "cpu.quota" : F "cpu.period", err, "%s %llu", quota,
+                      period)
+        < 0)
       return -1;
   }
-  if (c->has_burst && cgroup_writef(dir, "cpu.max.burst", F "cpu.burst", err, "%llu", (unsigned long long) c->burst) < 0)
+  if (c->has_burst
+      && cgroup_writef(dir, "cpu.max.burst", F "cpu.burst", err, "%llu", (unsigned long long)c->burst) < 0)
     return -1;
-  if (c->has_idle && cgroup_writef(dir, "cpu.idle", F "cpu.idle", err, "%lld", (long long) c->idle) < 0)
+  if (c->has_idle && cgroup_writef(dir, "cpu.idle", F "cpu.idle", err, "%lld", (long long)c->idle) < 0)
     return -1;
   if (c->cpus && *c->cpus && cgroup_write(dir, "cpuset.cpus", c->cpus, F "cpu.cpus", err) < 0)
     return -1;
@@ -118,7 +126,8 @@ static int v2_cpu(const char *dir, const oci_cpu *c, ocirt_error *err)
   return 0;
 }
 
-static int v2_io(const char *dir, const oci_block_io *b, ocirt_error *err)
+static int
+v2_io(const char *dir, const oci_block_io *b, ocirt_error *err)
 {
   /* io.weight (the cost model) where the kernel has it, else BFQ's io.bfq.weight (same range as v1). */
   bool iow = cgroup_has_file(dir, "io.weight");
@@ -129,7 +138,7 @@ static int v2_io(const char *dir, const oci_block_io *b, ocirt_error *err)
     if (!cgroup_has_file(dir, wfile))
       return error_set(err, 0, F "blockIO.weight: no I/O weight on this host (io.weight or io.bfq.weight)");
     if (cgroup_writef(dir, wfile, F "blockIO.weight", err, "default %llu",
-                      (unsigned long long) (iow ? blkio_to_io_weight(b->weight) : b->weight))
+                      (unsigned long long)(iow ? blkio_to_io_weight(b->weight) : b->weight))
         < 0)
       return -1;
   }
@@ -139,8 +148,8 @@ static int v2_io(const char *dir, const oci_block_io *b, ocirt_error *err)
     const oci_weight_device *d = b->weight_device[i];
     cleanup_free char *field = xasprintf(F "blockIO.weightDevice[%zu]", i);
     if (d->has_weight
-        && cgroup_writef(dir, wfile, field, err, "%lld:%lld %llu", (long long) d->major, (long long) d->minor,
-                         (unsigned long long) (iow ? blkio_to_io_weight(d->weight) : d->weight))
+        && cgroup_writef(dir, wfile, field, err, "%lld:%lld %llu", (long long)d->major, (long long)d->minor,
+                         (unsigned long long)(iow ? blkio_to_io_weight(d->weight) : d->weight))
                < 0)
       return -1;
   }
@@ -149,26 +158,31 @@ static int v2_io(const char *dir, const oci_block_io *b, ocirt_error *err)
     oci_throttle_device **devs;
     size_t n;
   } t[] = {
-    { "rbps", F "blockIO.throttleReadBpsDevice", b->throttle_read_bps_device, b->throttle_read_bps_device_len },
-    { "wbps", F "blockIO.throttleWriteBpsDevice", b->throttle_write_bps_device, b->throttle_write_bps_device_len },
-    { "riops", F "blockIO.throttleReadIOPSDevice", b->throttle_read_iops_device, b->throttle_read_iops_device_len },
-    { "wiops", F "blockIO.throttleWriteIOPSDevice", b->throttle_write_iops_device, b->throttle_write_iops_device_len },
+    { "rbps", F "blockIO.throttleReadBpsDevice", b->throttle_read_bps_device,
+      b->throttle_read_bps_device_len },
+    { "wbps", F "blockIO.throttleWriteBpsDevice", b->throttle_write_bps_device,
+      b->throttle_write_bps_device_len },
+    { "riops", F "blockIO.throttleReadIOPSDevice", b->throttle_read_iops_device,
+      b->throttle_read_iops_device_len },
+    { "wiops", F "blockIO.throttleWriteIOPSDevice", b->throttle_write_iops_device,
+      b->throttle_write_iops_device_len },
   };
   for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
     for (size_t j = 0; j < t[i].n; j++) {
       const oci_throttle_device *d = t[i].devs[j];
       cleanup_free char *field = xasprintf("%s[%zu]", t[i].field, j);
       /* A rate of 0 means no limit, as in v1. */
-      cleanup_free char *rate = d->rate ? xasprintf("%llu", (unsigned long long) d->rate) : xstrdup("max");
-      if (cgroup_writef(dir, "io.max", field, err, "%lld:%lld %s=%s", (long long) d->major, (long long) d->minor,
-                        t[i].key, rate)
+      cleanup_free char *rate = d->rate ? xasprintf("%llu", (unsigned long long)d->rate) : xstrdup("max");
+      if (cgroup_writef(dir, "io.max", field, err, "%lld:%lld %s=%s", (long long)d->major,
+                        (long long)d->minor, t[i].key, rate)
           < 0)
         return -1;
     }
   return 0;
 }
 
-static int v2_apply(const char *path, const oci_resources *r, ocirt_error *err)
+static int
+v2_apply(const char *path, const oci_resources *r, ocirt_error *err)
 {
   cleanup_free char *dir = cgroup_dir_of(path, NULL);
   if (dir == NULL)
@@ -191,8 +205,9 @@ static int v2_apply(const char *path, const oci_resources *r, ocirt_error *err)
     cleanup_free char *field = xasprintf(F "hugepageLimits[%zu]", i);
     cleanup_free char *file = xasprintf("hugetlb.%s.max", h->page_size);
     if (strchr(h->page_size, '/') || !cgroup_has_file(dir, file))
-      return error_set(err, 0, "%s.pageSize: \"%s\" is not a huge page size of this host", field, h->page_size);
-    if (cgroup_writef(dir, file, field, err, "%llu", (unsigned long long) h->limit) < 0)
+      return error_set(err, 0, "%s.pageSize: \"%s\" is not a huge page size of this host", field,
+                       h->page_size);
+    if (cgroup_writef(dir, file, field, err, "%llu", (unsigned long long)h->limit) < 0)
       return -1;
   }
   if (r->network && (r->network->has_class_id || r->network->priorities_len))
@@ -200,7 +215,8 @@ static int v2_apply(const char *path, const oci_resources *r, ocirt_error *err)
   return cgroup_write_unified(dir, r, err);
 }
 
-static int v2_freeze(const char *path, bool frozen, ocirt_error *err)
+static int
+v2_freeze(const char *path, bool frozen, ocirt_error *err)
 {
   cleanup_free char *dir = cgroup_dir_of(path, NULL);
   if (dir == NULL || !cgroup_has_file(dir, "cgroup.freeze"))
@@ -218,7 +234,8 @@ static int v2_freeze(const char *path, bool frozen, ocirt_error *err)
   return error_set(err, ETIMEDOUT, "`%s` did not become %s", dir, frozen ? "frozen" : "thawed");
 }
 
-static int v2_is_frozen(const char *path)
+static int
+v2_is_frozen(const char *path)
 {
   cleanup_free char *dir = cgroup_dir_of(path, NULL);
   cleanup_free char *f = dir ? cgroup_read(dir, "cgroup.freeze") : NULL;
@@ -227,13 +244,15 @@ static int v2_is_frozen(const char *path)
   return f[0] == '1';
 }
 
-static uint64_t read_u64(const char *dir, const char *file)
+static uint64_t
+read_u64(const char *dir, const char *file)
 {
   cleanup_free char *s = cgroup_read(dir, file);
   return s && strncmp(s, "max", 3) != 0 ? strtoull(s, NULL, 10) : 0;
 }
 
-static char *v2_stats(const char *path)
+static char *
+v2_stats(const char *path)
 {
   strbuf b = { 0 };
   cleanup_free char *dir = cgroup_dir_of(path, NULL);
@@ -241,23 +260,24 @@ static char *v2_stats(const char *path)
     return xstrdup("{}");
   cleanup_free char *cpu = cgroup_read(dir, "cpu.stat"), *raw = cgroup_read(dir, "memory.stat");
   strbuf_printf(&b, "{\"cpu\":{\"usage\":{\"total\":%llu,\"kernel\":%llu,\"user\":%llu},",
-                (unsigned long long) cgroup_keyed_value(cpu, "usage_usec") * 1000,
-                (unsigned long long) cgroup_keyed_value(cpu, "system_usec") * 1000,
-                (unsigned long long) cgroup_keyed_value(cpu, "user_usec") * 1000);
+                (unsigned long long)cgroup_keyed_value(cpu, "usage_usec") * 1000,
+                (unsigned long long)cgroup_keyed_value(cpu, "system_usec") * 1000,
+                (unsigned long long)cgroup_keyed_value(cpu, "user_usec") * 1000);
   strbuf_printf(&b, "\"throttling\":{\"periods\":%llu,\"throttled_periods\":%llu,\"throttled_time\":%llu}},",
-                (unsigned long long) cgroup_keyed_value(cpu, "nr_periods"),
-                (unsigned long long) cgroup_keyed_value(cpu, "nr_throttled"),
-                (unsigned long long) cgroup_keyed_value(cpu, "throttled_usec") * 1000);
+                (unsigned long long)cgroup_keyed_value(cpu, "nr_periods"),
+                (unsigned long long)cgroup_keyed_value(cpu, "nr_throttled"),
+                (unsigned long long)cgroup_keyed_value(cpu, "throttled_usec") * 1000);
   cleanup_free char *events = cgroup_read(dir, "memory.events");
-  strbuf_printf(&b,
-                "\"memory\":{\"cache\":%llu,\"usage\":{\"usage\":%llu,\"max\":%llu,\"limit\":%llu,\"failcnt\":%llu},"
-                "\"swap\":{\"usage\":%llu,\"max\":%llu,\"limit\":%llu,\"failcnt\":0},\"raw\":{",
-                (unsigned long long) cgroup_keyed_value(raw, "file"), (unsigned long long) read_u64(dir, "memory.current"),
-                (unsigned long long) read_u64(dir, "memory.peak"), (unsigned long long) read_u64(dir, "memory.max"),
-                (unsigned long long) cgroup_keyed_value(events, "max"),
-                (unsigned long long) read_u64(dir, "memory.swap.current"),
-                (unsigned long long) read_u64(dir, "memory.swap.peak"),
-                (unsigned long long) read_u64(dir, "memory.swap.max"));
+  strbuf_printf(
+      &b,
+      "\"memory\":{\"cache\":%llu,\"usage\":{\"usage\":%llu,\"max\":%llu,\"limit\":%llu,\"failcnt\":%llu},"
+      "\"swap\":{\"usage\":%llu,\"max\":%llu,\"limit\":%llu,\"failcnt\":0},\"raw\":{",
+      (unsigned long long)cgroup_keyed_value(raw, "file"),
+      (unsigned long long)read_u64(dir, "memory.current"), (unsigned long long)read_u64(dir, "memory.peak"),
+      (unsigned long long)read_u64(dir, "memory.max"), (unsigned long long)cgroup_keyed_value(events, "max"),
+      (unsigned long long)read_u64(dir, "memory.swap.current"),
+      (unsigned long long)read_u64(dir, "memory.swap.peak"),
+      (unsigned long long)read_u64(dir, "memory.swap.max"));
   char *save = NULL;
   bool first = true;
   for (char *line = raw ? strtok_r(raw, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
@@ -269,11 +289,13 @@ static char *v2_stats(const char *path)
     first = false;
   }
   strbuf_printf(&b, "}},\"pids\":{\"current\":%llu,\"limit\":%llu},\"blkio\":{},\"hugetlb\":{}}",
-                (unsigned long long) read_u64(dir, "pids.current"), (unsigned long long) read_u64(dir, "pids.max"));
+                (unsigned long long)read_u64(dir, "pids.current"),
+                (unsigned long long)read_u64(dir, "pids.max"));
   return b.s;
 }
 
-static int v2_oom_kills(const char *path, uint64_t *n)
+static int
+v2_oom_kills(const char *path, uint64_t *n)
 {
   cleanup_free char *dir = cgroup_dir_of(path, NULL);
   cleanup_free char *ev = dir ? cgroup_read(dir, "memory.events") : NULL;

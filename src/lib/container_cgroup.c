@@ -11,8 +11,9 @@
 #include <unistd.h>
 
 /* Open (and lock, when it changes something) the container and find its cgroup. */
-static int open_with_cgroup(const ocirt_runtime *rt, const char *id, bool lock, container_handle *h, const char **status,
-                            ocirt_error *err)
+static int
+open_with_cgroup(const ocirt_runtime *rt, const char *id, bool lock, container_handle *h, const char **status,
+                 ocirt_error *err)
 {
   if (state_validate_id(id, err) < 0 || state_open(rt->root, id, lock, h, err) < 0 || state_load(h, err) < 0)
     return -1;
@@ -23,18 +24,21 @@ static int open_with_cgroup(const ocirt_runtime *rt, const char *id, bool lock, 
   return 0;
 }
 
-int container_pids(const ocirt_runtime *rt, const char *id, pid_t **pids, size_t *n, ocirt_error *err)
+int
+container_pids(const ocirt_runtime *rt, const char *id, pid_t **pids, size_t *n, ocirt_error *err)
 {
   cleanup_handle container_handle h = CONTAINER_HANDLE_INIT;
   const char *status;
   *pids = NULL;
   *n = 0;
-  if (open_with_cgroup(rt, id, false, &h, &status, err) < 0 || cgroup_pids(h.status->cgroup_path, pids, n, err) < 0)
+  if (open_with_cgroup(rt, id, false, &h, &status, err) < 0
+      || cgroup_pids(h.status->cgroup_path, pids, n, err) < 0)
     return error_wrap(err, "ps %s", id);
   return 0;
 }
 
-int container_pause(const ocirt_runtime *rt, const char *id, bool pause, ocirt_error *err)
+int
+container_pause(const ocirt_runtime *rt, const char *id, bool pause, ocirt_error *err)
 {
   cleanup_handle container_handle h = CONTAINER_HANDLE_INIT;
   const char *status;
@@ -49,7 +53,8 @@ int container_pause(const ocirt_runtime *rt, const char *id, bool pause, ocirt_e
   return 0;
 }
 
-int container_update(const ocirt_runtime *rt, const char *id, const oci_resources *r, ocirt_error *err)
+int
+container_update(const ocirt_runtime *rt, const char *id, const oci_resources *r, ocirt_error *err)
 {
   cleanup_handle container_handle h = CONTAINER_HANDLE_INIT;
   const char *status;
@@ -62,15 +67,17 @@ int container_update(const ocirt_runtime *rt, const char *id, const oci_resource
   return 0;
 }
 
-static char *stats_event(const char *id, const char *path)
+static char *
+stats_event(const char *id, const char *path)
 {
   cleanup_free char *qid = oci_json_quote(id);
   cleanup_free char *data = cgroup_stats_json(path);
   return xasprintf("{\"type\":\"stats\",\"id\":%s,\"data\":%s}", qid, data);
 }
 
-int container_events(const ocirt_runtime *rt, const char *id, unsigned interval_ms, event_sink sink, void *data,
-                     ocirt_error *err)
+int
+container_events(const ocirt_runtime *rt, const char *id, unsigned interval_ms, event_sink sink, void *data,
+                 ocirt_error *err)
 {
   cleanup_handle container_handle h = CONTAINER_HANDLE_INIT;
   const char *status;
@@ -110,7 +117,7 @@ int container_events(const ocirt_runtime *rt, const char *id, unsigned interval_
     }
     if (stopped)
       return 0;
-    struct timespec ts = { tick / 1000, (long) (tick % 1000) * 1000000L };
+    struct timespec ts = { tick / 1000, (long)(tick % 1000) * 1000000L };
     nanosleep(&ts, NULL);
     since += tick;
   }

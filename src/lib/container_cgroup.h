@@ -17,7 +17,7 @@ int container_update(const ocirt_runtime *rt, const char *id, const oci_resource
 typedef bool (*event_sink)(const char *json, void *data);
 /* runc's events: the stats once (interval_ms 0), or every interval_ms plus an "oom" event each time
  * the OOM killer kills in the container, until it stops. */
-int container_events(const ocirt_runtime *rt, const char *id, unsigned interval_ms, event_sink sink, void *data,
-                     ocirt_error *err);
+int container_events(const ocirt_runtime *rt, const char *id, unsigned interval_ms, event_sink sink,
+                     void *data, ocirt_error *err);
 
 #endif
