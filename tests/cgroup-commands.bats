@@ -250,6 +250,18 @@ counter_bundle() {
   run --separate-stderr ocirt delete --force "$ID"
   expect_status 0
   [ -z "$(ls -d /sys/fs/cgroup/*/"ocirt-$ID.scope" 2>/dev/null)" ]
+  # a nested slice: each dash a level (the slices, unique to this test, are removed after)
+  local s=ot$$r$RANDOM
+  set_config --arg s "$s" '.linux.cgroupsPath = $s + "-x.slice:pre:name"'
+  status=0
+  timeout 20 "$OCIRT" --root "$ROOT" --systemd-cgroup run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/err" 3>&- || status=$?
+  expect_status 0
+  [ "$(jq -r .cgroupPath "$ROOT/$ID/state.json")" = "$s.slice/$s-x.slice/pre-name.scope" ]
+  grep -qx "$(state_field "$ID" pid)" "/sys/fs/cgroup/pids/$s.slice/$s-x.slice/pre-name.scope/cgroup.procs"
+  run --separate-stderr ocirt delete --force "$ID"
+  expect_status 0
+  [ -z "$(ls -d /sys/fs/cgroup/*/"$s.slice/$s-x.slice/pre-name.scope" 2>/dev/null)" ]
+  rmdir /sys/fs/cgroup/*/"$s.slice/$s-x.slice" /sys/fs/cgroup/*/"$s.slice"
   # not of that form
   set_config '.linux.cgroupsPath = "just/a/path"'
   run --separate-stderr timeout 20 "$OCIRT" --root "$ROOT" --systemd-cgroup run --bundle "$BUNDLE" "$ID" </dev/null 3>&-

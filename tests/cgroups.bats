@@ -216,3 +216,32 @@ CASES
   [[ $stderr == *"warning: .linux.resources.network.classID: ignored: the net_cls controller is not mounted"* ]] || fail "$stderr"
   [[ $stderr == *"warning: .linux.resources.network.priorities: ignored"* ]] || fail "$stderr"
 }
+
+@test "cgroups: blockIO throttleReadBpsDevice slows direct reads of a loop device" {
+  truncate -s 4M "$BATS_TEST_TMPDIR/disk"
+  LOOPDEV=$(losetup -f --show "$BATS_TEST_TMPDIR/disk")
+  echo "$LOOPDEV" >"$BATS_TEST_TMPDIR/loopdev"
+  local maj min
+  maj=$((0x$(stat -c %t "$LOOPDEV")))
+  min=$((0x$(stat -c %T "$LOOPDEV")))
+  make_bundle 'dd if=/dev/disk of=/dev/null bs=256k count=8 iflag=direct 2>&1'
+  set_config --argjson maj $maj --argjson min $min '.linux.devices = [{path: "/dev/disk", type: "b", major: $maj, minor: $min}]
+    | .linux.resources.blockIO.throttleReadBpsDevice = [{major: $maj, minor: $min, rate: 1048576}]
+    | .linux.resources.blockIO.throttleWriteIOPSDevice = [{major: $maj, minor: $min, rate: 100}]'
+  local t0=$SECONDS
+  run_fg "$ID"
+  local took=$((SECONDS - t0))
+  losetup -d "$LOOPDEV"
+  expect_status 0
+  [[ $output == *"8+0 records in"* ]] || fail "$output"
+  # 2 MiB at 1 MiB/s: about 2 s (unthrottled: a few ms)
+  [ "$took" -ge 1 ] || fail "2 MiB read in ${took}s at 1 MiB/s" "$output"
+}
+
+@test "cgroups: blockIO weight goes to BFQ's blkio.bfq.weight (no CFQ since 5.0)" {
+  make_bundle 'cat /sys/fs/cgroup/blkio/blkio.bfq.weight'
+  set_config '.linux.resources.blockIO.weight = 500'
+  run_fg "$ID"
+  expect_status 0
+  [ "$output" = 500 ] || fail "$output"
+}
