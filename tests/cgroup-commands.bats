@@ -8,7 +8,7 @@ cg() { cat "/sys/fs/cgroup/$1/ocirt/$ID/$2"; }
 
 # A counter the container bumps every 50 ms in its rootfs.
 counter_bundle() {
-  make_bundle 'i=0; while :; do i=$((i+1)); echo $i >/count; sleep 0.05; done'
+  make_bundle 'i=0; while :; do i=$((i+1)); echo $i >/count.new; mv /count.new /count; sleep 0.05; done'
 }
 
 @test "pause: a frozen container makes no progress, state and list say paused; resume continues" {
@@ -31,6 +31,8 @@ counter_bundle() {
   run --separate-stderr ocirt pause "$ID"
   expect_error "pause $ID: container is paused, not running"
   run --separate-stderr ocirt delete "$ID"
+  expect_error "paused"
+  run --separate-stderr ocirt exec "$ID" true </dev/null 3>&-
   expect_error "paused"
   run --separate-stderr ocirt resume "$ID"
   expect_status 0

@@ -2,7 +2,8 @@
  *
  * create                                   container init (pid 1 of the new pid namespace)
  *   make state folder (locked), exec.fifo,
- *   cgroup; clone(namespaces) ----------->  waits for GO
+ *   cgroup, its linux.resources;
+ *   clone(namespaces) ------------------->  waits for GO
  *     (namespaces joined by path: a helper joins them, user last, clones init with
  *      CLONE_PARENT and sends PID with init's pid)
  *   put the child in its cgroup,

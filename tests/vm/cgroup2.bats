@@ -98,7 +98,7 @@ cg() { cat "/sys/fs/cgroup/ocirt/$ID/$1"; }
 }
 
 @test "v2: cgroup.freeze freezes the container, resume continues it" {
-  make_bundle 'i=0; while :; do i=$((i+1)); echo $i >/count; sleep 0.05; done'
+  make_bundle 'i=0; while :; do i=$((i+1)); echo $i >/count.new; mv /count.new /count; sleep 0.05; done'
   run_detached "$ID"
   expect_status 0
   wait_for_file "$BUNDLE/rootfs/count"
