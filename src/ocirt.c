@@ -22,14 +22,19 @@ static const struct {
 } commands[] = {
   { "create", cmd_create, "create a container (its process waits for start)", true },
   { "delete", cmd_delete, "delete a stopped container and everything it holds", false },
+  { "events", cmd_events, "print a container's statistics and OOM events", false },
   { "exec", cmd_exec, "run a new process in a running container", true },
   { "features", cmd_features, "print the features this runtime supports, as JSON", false },
   { "kill", cmd_kill, "send a signal to a container's init process (or all its processes)", false },
   { "list", cmd_list, "list the containers", false },
+  { "pause", cmd_pause, "freeze every process of a container", false },
+  { "ps", cmd_ps, "list the processes of a container", false },
+  { "resume", cmd_resume, "thaw a paused container", false },
   { "run", cmd_run, "create and start a container, and wait for it", true },
   { "spec", cmd_spec, "write a default config.json", false },
   { "start", cmd_start, "start the user's program of a created container", false },
   { "state", cmd_state, "print the state of a container as JSON", false },
+  { "update", cmd_update, "change the resource limits of a container", false },
 };
 
 static ocirt_global *global_for_warnings;
@@ -149,6 +154,8 @@ static void print_help(void)
          "  --log-format FORMAT   text or json (one {\"level\",\"msg\",\"time\"} object a line)\n"
          "  --debug               log debug records\n"
          "  --systemd-cgroup      cgroupsPath is slice:prefix:name (systemd driver)\n"
+         "  --cgroup-manager M    cgroupfs (default), systemd (as --systemd-cgroup), or disabled\n"
+         "                        (no cgroup: the container stays in ocirt's, resources are ignored)\n"
          "  -v, --version         print the version\n"
          "  -h, --help            print this help\n\n"
          "`ocirt COMMAND --help` describes each command.\n");
@@ -162,13 +169,14 @@ static void print_version(void)
 int main(int argc, char **argv)
 {
   ocirt_global g = { .rt = { .root = "/run/ocirt" } };
-  enum { OPT_ROOT = 1000, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD_CGROUP };
+  enum { OPT_ROOT = 1000, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD_CGROUP, OPT_CGROUP_MANAGER };
   static const struct option options[] = {
     { "root", required_argument, NULL, OPT_ROOT },
     { "log", required_argument, NULL, OPT_LOG },
     { "log-format", required_argument, NULL, OPT_LOG_FORMAT },
     { "debug", no_argument, NULL, OPT_DEBUG },
     { "systemd-cgroup", no_argument, NULL, OPT_SYSTEMD_CGROUP },
+    { "cgroup-manager", required_argument, NULL, OPT_CGROUP_MANAGER },
     { "version", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -200,6 +208,14 @@ int main(int argc, char **argv)
       break;
     case OPT_SYSTEMD_CGROUP:
       g.rt.systemd_cgroup = true;
+      break;
+    case OPT_CGROUP_MANAGER:
+      if (strcmp(optarg, "disabled") == 0)
+        g.rt.no_cgroups = true;
+      else if (strcmp(optarg, "systemd") == 0)
+        g.rt.systemd_cgroup = true;
+      else if (strcmp(optarg, "cgroupfs") != 0)
+        return cli_usage_error(&g, "--cgroup-manager: expected cgroupfs, systemd or disabled, got `%s`", optarg);
       break;
     case 'v':
       print_version();

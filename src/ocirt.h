@@ -40,13 +40,18 @@ int create_options_parse(ocirt_global *g, int argc, char **argv, bool run, const
 
 int cmd_create(ocirt_global *g, int argc, char **argv);
 int cmd_delete(ocirt_global *g, int argc, char **argv);
+int cmd_events(ocirt_global *g, int argc, char **argv);
 int cmd_exec(ocirt_global *g, int argc, char **argv);
 int cmd_features(ocirt_global *g, int argc, char **argv);
 int cmd_kill(ocirt_global *g, int argc, char **argv);
 int cmd_list(ocirt_global *g, int argc, char **argv);
+int cmd_pause(ocirt_global *g, int argc, char **argv);
+int cmd_ps(ocirt_global *g, int argc, char **argv);
+int cmd_resume(ocirt_global *g, int argc, char **argv);
 int cmd_run(ocirt_global *g, int argc, char **argv);
 int cmd_spec(ocirt_global *g, int argc, char **argv);
 int cmd_start(ocirt_global *g, int argc, char **argv);
 int cmd_state(ocirt_global *g, int argc, char **argv);
+int cmd_update(ocirt_global *g, int argc, char **argv);
 
 #endif

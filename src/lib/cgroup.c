@@ -1,6 +1,10 @@
 #include "config.h"
 #include "cgroup.h"
+#include "cgroup_internal.h"
+#include "container.h"
 #include "utils.h"
+
+#include <stdarg.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -119,6 +123,22 @@ static int cpuset_inherit(const char *dir, ocirt_error *err)
   return 0;
 }
 
+/* Enable in dir/cgroup.subtree_control every controller dir has; a failure (processes in dir, a
+ * controller the host keeps) only means fewer resources can be set below. */
+static void enable_controllers(const char *dir)
+{
+  cleanup_free char *have = cgroup_read(dir, "cgroup.controllers");
+  if (have == NULL)
+    return;
+  cleanup_free char *subtree = xasprintf("%s/cgroup.subtree_control", dir);
+  char *save = NULL;
+  for (char *c = strtok_r(have, " \n", &save); c; c = strtok_r(NULL, " \n", &save)) {
+    cleanup_free char *plus = xasprintf("+%s", c);
+    cleanup_error ocirt_error ignored = { 0 };
+    (void) write_file_at(AT_FDCWD, subtree, plus, &ignored);
+  }
+}
+
 static int make_dirs(const cgroup_hierarchy *h, const char *path, ocirt_error *err)
 {
   cleanup_free char *full = xasprintf("%s/%s", h->mountpoint, path);
@@ -134,6 +154,10 @@ static int make_dirs(const cgroup_hierarchy *h, const char *path, ocirt_error *e
       char c = *s;
       *s = '\0';
       if (mkdir(full, 0755) == 0 || errno == EEXIST) {
+        /* v2: a folder's children get only the controllers it enables (the top-level is the
+         * host's business: the root enables them, or not). */
+        if (h->unified && c == '/')
+          enable_controllers(full);
         /* Also when it exists: another create may have made it and not yet filled its cpuset. */
         if (cpuset && cpuset_inherit(full, err) < 0) {
           if (err->errno_value != ENOENT || attempt >= 10)
@@ -262,4 +286,299 @@ int cgroup_destroy(const char *path, ocirt_error *err)
     }
   }
   return ret;
+}
+
+/* ---- checked create, the backends, and the helpers they share ----------------------------------- */
+
+int cgroup_create_checked(const char *path, bool allow_existing, bool *made, ocirt_error *err)
+{
+  const cgroup_hierarchy *hs;
+  size_t n;
+  *made = false;
+  if (cgroup_hierarchies(&hs, &n, NULL, err) < 0)
+    return -1;
+  bool existed = false;
+  for (size_t i = 0; i < n && !existed; i++) {
+    cleanup_free char *full = xasprintf("%s/%s", hs[i].mountpoint, path);
+    struct stat st;
+    if (stat(full, &st) == 0) {
+      existed = true;
+      cleanup_free char *procs = cgroup_read(full, "cgroup.procs");
+      if (procs && *procs && !allow_existing)
+        return error_set(err, 0,
+                         "cgroup `%s` already holds processes: refusing to join it (annotation "
+                         "org.ocirt.cgroup.join-existing=true allows it)",
+                         full);
+    }
+  }
+  if (cgroup_create(path, err) < 0)
+    return -1;
+  *made = !existed;
+  return 0;
+}
+
+static const cgroup_backend *backend(void)
+{
+  const cgroup_hierarchy *hs;
+  size_t n;
+  cgroup_mode mode;
+  cleanup_error ocirt_error ignored = { 0 };
+  if (cgroup_hierarchies(&hs, &n, &mode, &ignored) < 0 || mode == CGROUP_MODE_NONE)
+    return NULL;
+  /* A hybrid host keeps its controllers in v1; its cgroup2 mount only tracks processes. */
+  return mode == CGROUP_MODE_UNIFIED ? &cgroup_backend_v2 : &cgroup_backend_v1;
+}
+
+int cgroup_apply_resources(const char *path, const oci_resources *r, ocirt_error *err)
+{
+  const cgroup_backend *b = backend();
+  if (r == NULL)
+    return 0;
+  if (b == NULL)
+    return error_set(err, 0, ".linux.resources: no cgroup hierarchy is mounted");
+  return b->apply(path, r, err);
+}
+
+int cgroup_freeze(const char *path, bool frozen, ocirt_error *err)
+{
+  const cgroup_backend *b = backend();
+  if (b == NULL)
+    return error_set(err, 0, "no cgroup hierarchy is mounted");
+  return b->freeze(path, frozen, err);
+}
+
+int cgroup_is_frozen(const char *path)
+{
+  const cgroup_backend *b = backend();
+  return b ? b->is_frozen(path) : -1;
+}
+
+char *cgroup_stats_json(const char *path)
+{
+  const cgroup_backend *b = backend();
+  return b ? b->stats(path) : xstrdup("{}");
+}
+
+int cgroup_oom_kills(const char *path, uint64_t *n)
+{
+  const cgroup_backend *b = backend();
+  *n = 0;
+  return b ? b->oom_kills(path, n) : -1;
+}
+
+int cgroup_apply_config(const char *path, const oci_linux *l, ocirt_error *err)
+{
+  if (l == NULL || l->resources == NULL)
+    return 0;
+  const oci_resources *r = l->resources;
+  if (r->devices_len == 0)
+    return cgroup_apply_resources(path, r, err);
+  static const struct {
+    char type;
+    int64_t major, minor;
+    const char *access;
+  } defaults[] = {
+    { 'c', -1, -1, "m" }, { 'b', -1, -1, "m" },  { 'c', 1, 3, "rwm" }, { 'c', 1, 5, "rwm" },
+    { 'c', 1, 7, "rwm" },  { 'c', 1, 8, "rwm" },  { 'c', 1, 9, "rwm" }, { 'c', 5, 0, "rwm" },
+    { 'c', 5, 2, "rwm" },  { 'c', 136, -1, "rwm" },
+  };
+  size_t n_defaults = sizeof(defaults) / sizeof(defaults[0]);
+  size_t n = r->devices_len + n_defaults + l->devices_len;
+  cleanup_free oci_device_cgroup **rules = xcalloc(n, sizeof(*rules));
+  cleanup_free oci_device_cgroup *extra = xcalloc(n_defaults + l->devices_len, sizeof(*extra));
+  char types[sizeof(defaults) / sizeof(defaults[0])][2];
+  size_t k = 0, e = 0;
+  for (size_t i = 0; i < r->devices_len; i++)
+    rules[k++] = r->devices[i];
+  for (size_t i = 0; i < n_defaults; i++, e++) {
+    types[i][0] = defaults[i].type;
+    types[i][1] = '\0';
+    extra[e] = (oci_device_cgroup) { .allow = true, .type = types[i], .major = defaults[i].major, .has_major = true,
+                                     .minor = defaults[i].minor, .has_minor = true, .access = (char *) defaults[i].access };
+    rules[k++] = &extra[e];
+  }
+  for (size_t i = 0; i < l->devices_len; i++) {
+    const oci_device *d = l->devices[i];
+    if (strcmp(d->type, "p") == 0)
+      continue; /* a fifo is no device to the cgroup */
+    extra[e] = (oci_device_cgroup) { .allow = true, .type = (char *) (strcmp(d->type, "b") == 0 ? "b" : "c"),
+                                     .major = d->major, .has_major = d->has_major, .minor = d->minor,
+                                     .has_minor = d->has_minor, .access = (char *) "rwm" };
+    rules[k++] = &extra[e++];
+  }
+  oci_resources copy = *r;
+  copy.devices = rules;
+  copy.devices_len = k;
+  return cgroup_apply_resources(path, &copy, err);
+}
+
+static bool has_token(const char *list, const char *word)
+{
+  size_t len = strlen(word);
+  for (const char *p = list; *p;) {
+    const char *end = strchrnul(p, ',');
+    if ((size_t) (end - p) == len && strncmp(p, word, len) == 0)
+      return true;
+    p = *end ? end + 1 : end;
+  }
+  return false;
+}
+
+char *cgroup_dir_of(const char *path, const char *controller)
+{
+  const cgroup_hierarchy *hs;
+  size_t n;
+  cleanup_error ocirt_error ignored = { 0 };
+  if (cgroup_hierarchies(&hs, &n, NULL, &ignored) < 0)
+    return NULL;
+  for (size_t i = 0; i < n; i++)
+    if (controller ? !hs[i].unified && has_token(hs[i].name, controller) : hs[i].unified)
+      return xasprintf("%s/%s", hs[i].mountpoint, path);
+  return NULL;
+}
+
+int cgroup_write(const char *dir, const char *file, const char *value, const char *field, ocirt_error *err)
+{
+  cleanup_free char *full = xasprintf("%s/%s", dir, file);
+  cleanup_close int fd = TEMP_FAILURE_RETRY(open(full, O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (fd < 0)
+    return error_set(err, errno, "%s: open `%s`", field, full);
+  if (TEMP_FAILURE_RETRY(write(fd, value, strlen(value))) < 0)
+    return error_set(err, errno, "%s: write \"%s\" to `%s`", field, value, full);
+  return 0;
+}
+
+int cgroup_writef(const char *dir, const char *file, const char *field, ocirt_error *err, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  cleanup_free char *value = xvasprintf(fmt, ap);
+  va_end(ap);
+  return cgroup_write(dir, file, value, field, err);
+}
+
+bool cgroup_has_file(const char *dir, const char *file)
+{
+  cleanup_free char *full = xasprintf("%s/%s", dir, file);
+  return access(full, F_OK) == 0;
+}
+
+char *cgroup_read(const char *dir, const char *file)
+{
+  cleanup_free char *full = xasprintf("%s/%s", dir, file);
+  char *data = NULL;
+  cleanup_error ocirt_error ignored = { 0 };
+  if (read_file_at(AT_FDCWD, full, 16 << 20, &data, NULL, &ignored) < 0)
+    return NULL;
+  return data;
+}
+
+uint64_t cgroup_keyed_value(const char *text, const char *key)
+{
+  size_t len = strlen(key);
+  for (const char *p = text; p && *p;) {
+    if (strncmp(p, key, len) == 0 && p[len] == ' ')
+      return strtoull(p + len + 1, NULL, 10);
+    p = strchr(p, '\n');
+    if (p)
+      p++;
+  }
+  return 0;
+}
+
+void cgroup_warn(const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  cleanup_free char *msg = xvasprintf(fmt, ap);
+  va_end(ap);
+  if (ocirt_warning_handler)
+    ocirt_warning_handler(msg);
+}
+
+int cgroup_write_unified(const char *dir, const oci_resources *r, ocirt_error *err)
+{
+  for (size_t i = 0; i < r->unified_len; i++) {
+    const char *key = r->unified_keys[i];
+    cleanup_free char *field = xasprintf(".linux.resources.unified[\"%s\"]", key);
+    /* Only a file of the container's own cgroup: no path, no dot files, nothing above. */
+    if (*key == '\0' || *key == '.' || strchr(key, '/'))
+      return error_set(err, 0, "%s: not a cgroup file name", field);
+    if (dir == NULL)
+      return error_set(err, 0, "%s: cgroup v2 is not mounted on this host", field);
+    if (!cgroup_has_file(dir, key))
+      return error_set(err, ENOENT, "%s: no such file in the cgroup (is its controller enabled?)", field);
+    if (cgroup_write(dir, key, r->unified_values[i], field, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+void strbuf_printf(strbuf *b, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  cleanup_free char *add = xvasprintf(fmt, ap);
+  va_end(ap);
+  size_t n = strlen(add);
+  if (b->len + n + 1 > b->cap) {
+    b->cap = (b->len + n + 1) * 2;
+    b->s = xrealloc(b->s, b->cap);
+  }
+  memcpy(b->s + b->len, add, n + 1);
+  b->len += n;
+}
+
+/* systemd's unit names as cgroupfs paths: "a-b-c.slice" lives in a.slice/a-b.slice/a-b-c.slice. */
+static char *expand_slice(const char *slice)
+{
+  size_t len = strlen(slice);
+  if (len < 6 || strcmp(slice + len - 6, ".slice") != 0 || strchr(slice, '/'))
+    return NULL;
+  if (strcmp(slice, "-.slice") == 0)
+    return xstrdup("");
+  cleanup_free char *stem = xstrdup(slice);
+  stem[len - 6] = '\0';
+  if (*stem == '-' || stem[strlen(stem) - 1] == '-' || strstr(stem, "--"))
+    return NULL;
+  char *out = xstrdup("");
+  for (char *dash = stem;; dash++) {
+    dash = strchrnul(dash, '-');
+    char c = *dash;
+    *dash = '\0';
+    char *next = xasprintf("%s%s%s.slice", out, *out ? "/" : "", stem);
+    free(out);
+    out = next;
+    *dash = c;
+    if (c == '\0')
+      break;
+  }
+  return out;
+}
+
+int cgroup_systemd_path(const char *cgroups_path, const char *id, char **out, ocirt_error *err)
+{
+  if (cgroups_path == NULL || *cgroups_path == '\0') {
+    *out = xasprintf("system.slice/ocirt-%s.scope", id);
+    return 0;
+  }
+  cleanup_free char *copy = xstrdup(cgroups_path);
+  char *first = strchr(copy, ':'), *second = first ? strchr(first + 1, ':') : NULL;
+  if (second == NULL || strchr(second + 1, ':'))
+    return error_set(err, 0, "config.json: .linux.cgroupsPath: \"%s\": expected slice:prefix:name with --systemd-cgroup",
+                     cgroups_path);
+  *first = *second = '\0';
+  const char *slice = *copy ? copy : "system.slice", *prefix = first + 1, *name = second + 1;
+  if (*name == '\0' || strchr(name, '/') || strchr(prefix, '/'))
+    return error_set(err, 0, "config.json: .linux.cgroupsPath: \"%s\": bad prefix or name", cgroups_path);
+  cleanup_free char *dir = expand_slice(slice);
+  if (dir == NULL)
+    return error_set(err, 0, "config.json: .linux.cgroupsPath: \"%s\": `%s` is not a slice name", cgroups_path, slice);
+  size_t nlen = strlen(name);
+  /* A name that is itself a slice is used as it is; otherwise a scope named prefix-name. */
+  cleanup_free char *unit = nlen > 6 && strcmp(name + nlen - 6, ".slice") == 0 ? xstrdup(name)
+                            : *prefix ? xasprintf("%s-%s.scope", prefix, name)
+                                      : xasprintf("%s.scope", name);
+  *out = *dir ? xasprintf("%s/%s", dir, unit) : xstrdup(unit);
+  return 0;
 }

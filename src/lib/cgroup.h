@@ -38,4 +38,26 @@ int cgroup_pids(const char *path, pid_t **pids, size_t *n, ocirt_error *err);
 /* Remove the container's cgroup from every hierarchy (missing ones are fine). */
 int cgroup_destroy(const char *path, ocirt_error *err);
 
+/* Like cgroup_create, but refuse a cgroup that already holds processes unless allow_existing;
+ * *made says whether anything was made (a failed create must not remove a cgroup it found). */
+int cgroup_create_checked(const char *path, bool allow_existing, bool *made, ocirt_error *err);
+/* Apply linux.resources (create and update): only the fields that are set are written, each
+ * converted for the host's cgroup version; errors name the field (.linux.resources.memory.limit). */
+int cgroup_apply_resources(const char *path, const oci_resources *r, ocirt_error *err);
+/* Apply a config's linux.resources at create.  With device rules, the devices every container
+ * needs (null, zero, full, random, urandom, tty, ptmx, pts) and linux.devices are allowed after
+ * them, as runc adds them. */
+int cgroup_apply_config(const char *path, const oci_linux *l, ocirt_error *err);
+/* Freeze (pause) or thaw (resume) every process of the cgroup; returns once the kernel is done. */
+int cgroup_freeze(const char *path, bool frozen, ocirt_error *err);
+/* 1 when the cgroup is frozen, 0 when not, -1 when it cannot tell. */
+int cgroup_is_frozen(const char *path);
+/* The statistics of the cgroup as the "data" object of runc's `events --stats` (malloc'd JSON). */
+char *cgroup_stats_json(const char *path);
+/* The count of OOM kills in the cgroup so far. */
+int cgroup_oom_kills(const char *path, uint64_t *n);
+/* linux.cgroupsPath of the `slice:prefix:name` form (--systemd-cgroup) as the cgroupfs path systemd
+ * would use ("system.slice/prefix-name.scope", a-b.slice as a.slice/a-b.slice). */
+int cgroup_systemd_path(const char *cgroups_path, const char *id, char **out, ocirt_error *err);
+
 #endif

@@ -2,7 +2,8 @@
  *
  * create                                   container init (pid 1 of the new pid namespace)
  *   make state folder (locked), exec.fifo,
- *   cgroup; clone(namespaces) ----------->  waits for GO
+ *   cgroup, its linux.resources;
+ *   clone(namespaces) ------------------->  waits for GO
  *     (namespaces joined by path: a helper joins them, user last, clones init with
  *      CLONE_PARENT and sends PID with init's pid)
  *   put the child in its cgroup,
@@ -568,6 +569,14 @@ static int plan_passed_fds(const create_options *opts, create_context *c, ocirt_
   return 0;
 }
 
+int container_cgroup_path(const ocirt_runtime *rt, const oci_spec *spec, const char *id, char **out, ocirt_error *err)
+{
+  const char *path = spec->linux_ ? spec->linux_->cgroups_path : NULL;
+  if (rt->systemd_cgroup)
+    return cgroup_systemd_path(path, id, out, err);
+  return cgroup_path_for(path, id, out, err);
+}
+
 static int do_create(const ocirt_runtime *rt, const char *id, const create_options *opts, bool foreground,
                      create_context *c, ocirt_error *err)
 {
@@ -583,7 +592,7 @@ static int do_create(const ocirt_runtime *rt, const char *id, const create_optio
     return -1;
   if (namespace_plan_init(&c->ns, spec->linux_, err) < 0)
     return -1;
-  if (cgroup_path_for(spec->linux_ ? spec->linux_->cgroups_path : NULL, id, &c->cgroup_path, err) < 0)
+  if (!rt->no_cgroups && container_cgroup_path(rt, spec, id, &c->cgroup_path, err) < 0)
     return -1;
   if (spec->linux_ && spec->linux_->seccomp) {
     if (seccomp_filter_build(spec->linux_->seccomp, &c->seccomp, err) < 0)
@@ -613,9 +622,16 @@ static int do_create(const ocirt_runtime *rt, const char *id, const create_optio
     if (c->report_fd < 0)
       return error_set(err, errno, "open %s", STATE_START_FIFO);
   }
-  if (cgroup_create(c->cgroup_path, err) < 0)
-    return -1;
-  c->cgroup_made = true;
+  /* Resources are set before init enters the cgroup: nothing it allocated before is charged to a
+   * limit it could not meet (a 512 KiB memory limit works). */
+  if (c->cgroup_path) {
+    const char *join = oci_map_get(spec->annotations_keys, spec->annotations_values, spec->annotations_len,
+                                   "org.ocirt.cgroup.join-existing");
+    if (cgroup_create_checked(c->cgroup_path, join && strcmp(join, "true") == 0, &c->cgroup_made, err) < 0
+        || cgroup_apply_config(c->cgroup_path, spec->linux_, err) < 0)
+      return -1;
+  } else if (spec->linux_ && spec->linux_->resources)
+    warn("--cgroup-manager disabled: .linux.resources ignored");
 
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -637,7 +653,7 @@ static int do_create(const ocirt_runtime *rt, const char *id, const create_optio
     return -1;
   if (proc_start_time(c->pid, &c->pid_start, NULL) < 0)
     return error_set(err, errno, "read the start time of pid %d", (int) c->pid);
-  if (cgroup_enter(c->cgroup_path, c->pid, err) < 0)
+  if (c->cgroup_path && cgroup_enter(c->cgroup_path, c->pid, err) < 0)
     return -1;
   if ((c->ns.clone_flags & CLONE_NEWUSER) && namespace_write_id_maps(c->pid, spec->linux_, err) < 0)
     return -1;
@@ -914,11 +930,20 @@ static bool wait_pidfd(int pidfd, int timeout_ms)
 static int kill_and_wait(container_handle *h, const char *cgroup_path, ocirt_error *err)
 {
   cleanup_close int pidfd = h->status ? open_init_pidfd(h->status) : -1;
+  if (cgroup_path && cgroup_is_frozen(cgroup_path) == 1) {
+    /* A paused container: frozen tasks die only once thawed; they get SIGKILL first, so none of
+     * them runs on. */
+    cleanup_error ocirt_error ignored = { 0 };
+    cgroup_kill_all(cgroup_path, SIGKILL, &ignored);
+    cgroup_freeze(cgroup_path, false, &ignored);
+  }
   if (pidfd >= 0) {
     syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
     if (!wait_pidfd(pidfd, 10000))
       return error_set(err, ETIMEDOUT, "container init (pid %d) did not exit after SIGKILL", h->status->pid);
   }
+  if (cgroup_path == NULL)
+    return 0; /* --cgroup-manager disabled: the init (and its pid namespace) is all there is */
   /* Processes that joined later (exec) or escaped the pid namespace's teardown: kill via cgroup. */
   for (int attempt = 0; attempt < 1000; attempt++) {
     cleanup_error ocirt_error ignored = { 0 };
@@ -931,7 +956,7 @@ static int kill_and_wait(container_handle *h, const char *cgroup_path, ocirt_err
   return error_set(err, ETIMEDOUT, "processes of cgroup `%s` did not exit", cgroup_path);
 }
 
-static int delete_locked(container_handle *h, bool force, ocirt_error *err)
+static int delete_locked(const ocirt_runtime *rt, container_handle *h, bool force, ocirt_error *err)
 {
   cleanup_error ocirt_error load_err = { 0 };
   bool loaded = state_load(h, &load_err) == 0;
@@ -947,15 +972,17 @@ static int delete_locked(container_handle *h, bool force, ocirt_error *err)
   }
 
   cleanup_free char *cgroup_path = NULL;
-  if (loaded && h->status->cgroup_path)
-    cgroup_path = xstrdup(h->status->cgroup_path);
-  else {
+  if (loaded) {
+    /* No cgroupPath in the state: made with --cgroup-manager disabled. */
+    if (h->status->cgroup_path && *h->status->cgroup_path)
+      cgroup_path = xstrdup(h->status->cgroup_path);
+  } else if (!rt->no_cgroups) {
     cleanup_error ocirt_error ignored = { 0 };
-    if (cgroup_path_for(spec && spec->linux_ ? spec->linux_->cgroups_path : NULL, h->id, &cgroup_path, &ignored) < 0)
+    if (spec == NULL || container_cgroup_path(rt, spec, h->id, &cgroup_path, &ignored) < 0)
       cgroup_path = NULL;
   }
   int ret = 0;
-  if (cgroup_path && kill_and_wait(h, cgroup_path, err) < 0)
+  if ((cgroup_path || loaded) && kill_and_wait(h, cgroup_path, err) < 0)
     ret = -1;
   if (ret == 0 && spec && spec->hooks && spec->hooks->poststop_len) {
     cleanup_free char *json
@@ -984,7 +1011,7 @@ int container_delete(const ocirt_runtime *rt, const char *id, bool force, ocirt_
     }
     return error_wrap(err, "delete %s", id);
   }
-  if (delete_locked(&h, force, err) < 0)
+  if (delete_locked(rt, &h, force, err) < 0)
     return error_wrap(err, "delete %s", id);
   return 0;
 }
@@ -1045,7 +1072,7 @@ int container_run(const ocirt_runtime *rt, const char *id, const create_options 
       || start_locked(&c.state, err) < 0) {
     error_wrap(err, "run %s", id);
     cleanup_error ocirt_error ignored = { 0 };
-    delete_locked(&c.state, true, &ignored);
+    delete_locked(rt, &c.state, true, &ignored);
     if (!opts->detach)
       TEMP_FAILURE_RETRY(waitpid(pid, NULL, 0));
     create_context_free(&c);

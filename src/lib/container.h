@@ -10,6 +10,7 @@
 typedef struct {
   const char *root; /* state root, default /run/ocirt */
   bool systemd_cgroup;
+  bool no_cgroups; /* --cgroup-manager disabled */
 } ocirt_runtime;
 
 typedef struct {
@@ -40,5 +41,9 @@ int container_list(const ocirt_runtime *rt, oci_state ***out, size_t *n, ocirt_e
 int container_kill(const ocirt_runtime *rt, const char *id, int sig, bool all, ocirt_error *err);
 /* Delete a stopped container (or any with force).  A missing container is an error unless force. */
 int container_delete(const ocirt_runtime *rt, const char *id, bool force, ocirt_error *err);
+
+/* The container's cgroup path: linux.cgroupsPath (slice:prefix:name with --systemd-cgroup), or the
+ * default. */
+int container_cgroup_path(const ocirt_runtime *rt, const oci_spec *spec, const char *id, char **out, ocirt_error *err);
 
 #endif

@@ -363,6 +363,8 @@ static int mount_cgroup(rootfs_context *ctx, const oci_mount *m, const mount_opt
         return error_set(err, errno, "mount cgroup2");
       return 0;
     }
+    if (ctx->cgroup_path == NULL)
+      return 0; /* --cgroup-manager disabled: no cgroup of its own to show */
     cleanup_free char *src = xasprintf("%s/%s", hs[0].mountpoint, ctx->cgroup_path);
     if (mount(src, FD_PATH(buf, dest_fd), NULL, MS_BIND | MS_REC, NULL) < 0)
       return error_set(err, errno, "bind `%s`", src);
@@ -373,7 +375,7 @@ static int mount_cgroup(rootfs_context *ctx, const oci_mount *m, const mount_opt
   if (mount("tmpfs", FD_PATH(buf, dest_fd), "tmpfs", base, "mode=755") < 0)
     return error_set(err, errno, "mount tmpfs");
   for (size_t i = 0; i < n; i++) {
-    if (hs[i].unified)
+    if (hs[i].unified || ctx->cgroup_path == NULL)
       continue;
     const char *name = strncmp(hs[i].name, "name=", 5) == 0 ? hs[i].name + 5 : hs[i].name;
     cleanup_free char *sub = xasprintf("%s/%s", m->destination, name);

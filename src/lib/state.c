@@ -1,5 +1,6 @@
 #include "config.h"
 #include "state.h"
+#include "cgroup.h"
 #include "utils.h"
 
 #include <dirent.h>
@@ -166,6 +167,8 @@ const char *state_live_status(container_handle *h, bool *alive)
   struct stat st;
   if (fstatat(h->dir_fd, STATE_FIFO, &st, AT_SYMLINK_NOFOLLOW) == 0)
     return "created";
+  if (s->cgroup_path && *s->cgroup_path && cgroup_is_frozen(s->cgroup_path) == 1)
+    return "paused";
   return "running";
 }
 
