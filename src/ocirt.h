@@ -42,6 +42,8 @@ int cmd_create(ocirt_global *g, int argc, char **argv);
 int cmd_delete(ocirt_global *g, int argc, char **argv);
 int cmd_exec(ocirt_global *g, int argc, char **argv);
 int cmd_features(ocirt_global *g, int argc, char **argv);
+int cmd_image(ocirt_global *g, int argc, char **argv);
+int cmd_pool(ocirt_global *g, int argc, char **argv);
 int cmd_kill(ocirt_global *g, int argc, char **argv);
 int cmd_list(ocirt_global *g, int argc, char **argv);
 int cmd_run(ocirt_global *g, int argc, char **argv);
