@@ -400,14 +400,18 @@ static int pool_lock_dir(pool_t *p, const char *name, bool create, ocirt_error *
   if (create) {
     if (mkdir_p(thinpool_dir(), 0700, err) < 0)
       return -1;
-    if (mkdir(p->dir, 0700) < 0)
-      return error_set(err, errno, errno == EEXIST ? "pool %s exists (%s)" : "create `%s`", errno == EEXIST ? name : p->dir,
-                       p->dir);
+    if (mkdir(p->dir, 0700) < 0) {
+      if (errno == EEXIST)
+        return error_set(err, 0, "pool %s exists", name);
+      return error_set(err, errno, "create `%s`", p->dir);
+    }
   }
   p->dir_fd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (p->dir_fd < 0)
-    return error_set(err, errno == ENOENT ? 0 : errno, errno == ENOENT ? "pool %s does not exist" : "open `%s`",
-                     errno == ENOENT ? name : p->dir);
+  if (p->dir_fd < 0) {
+    if (errno == ENOENT)
+      return error_set(err, 0, "pool %s does not exist", name);
+    return error_set(err, errno, "open `%s`", p->dir);
+  }
   p->lock_fd = openat(p->dir_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (p->lock_fd < 0)
     return error_set(err, errno, "open `%s/lock`", p->dir);
@@ -603,7 +607,7 @@ int thinpool_create(const thinpool_options *o, ocirt_error *err)
     return error_set(err, 0, "pool %s: --block-size %" PRIu64 ": a multiple of 64 KiB up to 1 GiB", o->name, block);
   cleanup_pool pool_t p = POOL_INIT;
   if (pool_lock_dir(&p, o->name, true, err) < 0)
-    return -1;
+    return error_wrap(err, "pool create %s", o->name);
   /* Missing files are made sparse; the metadata's first block is zeroed, so the pool formats it. */
   const struct {
     const char *path;
@@ -694,7 +698,7 @@ int thinpool_destroy(const char *name, bool force, ocirt_error *err)
   if (p.meta->devices_len && !force) {
     cleanup_free char *names = xstrdup("");
     for (size_t i = 0; i < p.meta->devices_len; i++) {
-      char *n = xasprintf("%s%s %s `%s`", names, i ? "," : "", p.meta->devices[i]->kind, p.meta->devices[i]->name);
+      char *n = xasprintf("%s%s%s `%s`", names, i ? ", " : "", p.meta->devices[i]->kind, p.meta->devices[i]->name);
       free(names);
       names = n;
     }
