@@ -33,7 +33,8 @@ typedef struct {
   uint64_t size;
 } image_cli;
 
-static int on_option(int opt, const char *arg, void *data)
+static int
+on_option(int opt, const char *arg, void *data)
 {
   image_cli *c = data;
   if (opt == 'p')
@@ -43,7 +44,8 @@ static int on_option(int opt, const char *arg, void *data)
   return 0;
 }
 
-static int cli_image_list(ocirt_global *g, const char *pool)
+static int
+cli_image_list(ocirt_global *g, const char *pool)
 {
   cleanup_error ocirt_error err = { 0 };
   cleanup_strv char **names = NULL;
@@ -74,7 +76,8 @@ static int cli_image_list(ocirt_global *g, const char *pool)
   return 0;
 }
 
-static int cli_image_commit(ocirt_global *g, const char *container, const char *name)
+static int
+cli_image_commit(ocirt_global *g, const char *container, const char *name)
 {
   cleanup_error ocirt_error err = { 0 };
   oci_state *st = NULL;
@@ -95,7 +98,8 @@ static int cli_image_commit(ocirt_global *g, const char *container, const char *
   return 0;
 }
 
-int cmd_image(ocirt_global *g, int argc, char **argv)
+int
+cmd_image(ocirt_global *g, int argc, char **argv)
 {
   static const struct option options[] = {
     { "pool", required_argument, NULL, 'p' },
@@ -122,7 +126,9 @@ int cmd_image(ocirt_global *g, int argc, char **argv)
     const char *name;
     int nargs;
     const char *what;
-  } subs[] = { { "import", 2, "NAME SOURCE" }, { "list", 0, "" }, { "commit", 2, "CONTAINER NAME" }, { "rm", 1, "NAME" } };
+  } subs[] = {
+    { "import", 2, "NAME SOURCE" }, { "list", 0, "" }, { "commit", 2, "CONTAINER NAME" }, { "rm", 1, "NAME" }
+  };
   size_t i;
   for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
     if (strcmp(sub, subs[i].name) == 0)

@@ -32,7 +32,8 @@ typedef struct {
   bool force;
 } pool_cli;
 
-static int on_option(int opt, const char *arg, void *data)
+static int
+on_option(int opt, const char *arg, void *data)
 {
   pool_cli *c = data;
   static const struct {
@@ -45,7 +46,7 @@ static int on_option(int opt, const char *arg, void *data)
     { 'b', "--block-size", offsetof(thinpool_options, block_size) },
   };
   for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
-    if (opt == sizes[i].opt && size_parse(arg, (uint64_t *) ((char *) &c->o + sizes[i].offset)) < 0)
+    if (opt == sizes[i].opt && size_parse(arg, (uint64_t *)((char *)&c->o + sizes[i].offset)) < 0)
       return cli_usage_error(c->g, "%s: expected a size like 512M or 2G, got `%s`", sizes[i].name, arg), -1;
   if (opt == 'd')
     c->o.data = arg;
@@ -56,13 +57,15 @@ static int on_option(int opt, const char *arg, void *data)
   return 0;
 }
 
-static const char *percent(char *buf, size_t n, uint64_t used, uint64_t total)
+static const char *
+percent(char *buf, size_t n, uint64_t used, uint64_t total)
 {
   snprintf(buf, n, "%" PRIu64 "%%", total ? used * 100 / total : 0);
   return buf;
 }
 
-static int pool_list(ocirt_global *g)
+static int
+pool_list(ocirt_global *g)
 {
   cleanup_error ocirt_error err = { 0 };
   cleanup_strv char **names = NULL;
@@ -78,13 +81,15 @@ static int pool_list(ocirt_global *g)
       continue;
     }
     char pct[32];
-    printf("%-20s %-10s %-10s %zu\n", *n, u.mode, percent(pct, sizeof(pct), u.data_used, u.data_total), m->devices_len);
+    printf("%-20s %-10s %-10s %zu\n", *n, u.mode, percent(pct, sizeof(pct), u.data_used, u.data_total),
+           m->devices_len);
     oci_free(&oci_dm_pool_type, m);
   }
   return 0;
 }
 
-static int pool_status(ocirt_global *g, const char *name)
+static int
+pool_status(ocirt_global *g, const char *name)
 {
   cleanup_error ocirt_error err = { 0 };
   oci_dm_pool *m = NULL;
@@ -108,13 +113,18 @@ static int pool_status(ocirt_global *g, const char *name)
   return 0;
 }
 
-int cmd_pool(ocirt_global *g, int argc, char **argv)
+int
+cmd_pool(ocirt_global *g, int argc, char **argv)
 {
   static const struct option options[] = {
-    { "data", required_argument, NULL, 'd' },       { "metadata", required_argument, NULL, 'M' },
-    { "size", required_argument, NULL, 's' },       { "metadata-size", required_argument, NULL, 'm' },
-    { "block-size", required_argument, NULL, 'b' }, { "force", no_argument, NULL, 'f' },
-    { "help", no_argument, NULL, 'h' },             { NULL, 0, NULL, 0 },
+    { "data", required_argument, NULL, 'd' },
+    { "metadata", required_argument, NULL, 'M' },
+    { "size", required_argument, NULL, 's' },
+    { "metadata-size", required_argument, NULL, 'm' },
+    { "block-size", required_argument, NULL, 'b' },
+    { "force", no_argument, NULL, 'f' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
   };
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
     if (argc < 2)
@@ -148,8 +158,9 @@ int cmd_pool(ocirt_global *g, int argc, char **argv)
     return pool_list(g);
   }
   if (nargs != 1)
-    return cli_usage_error(g, nargs ? "unexpected argument `%s`" : "missing pool name%s (see `ocirt pool --help`)",
-                           nargs ? args[1] : "");
+    return cli_usage_error(
+        g, nargs ? "unexpected argument `%s`" : "missing pool name%s (see `ocirt pool --help`)",
+        nargs ? args[1] : "");
   const char *name = args[0];
   if (strcmp(sub, "create") == 0) {
     if (c.o.data == NULL || c.o.metadata == NULL)

@@ -30,23 +30,26 @@
 /* A test build (tests/ocirt-dm-faults) dies by SIGKILL at the step named by $OCIRT_DM_FAULT, to prove
  * that a rerun finds the pool consistent.  Normal builds have no such point. */
 #ifdef OCIRT_DM_FAULTS
-static void fault(const char *step)
+static void
+fault(const char *step)
 {
   const char *want = getenv("OCIRT_DM_FAULT");
   if (want && strcmp(want, step) == 0)
     raise(SIGKILL);
 }
 #else
-#define fault(step) ((void) 0)
+#define fault(step) ((void)0)
 #endif
 
-const char *thinpool_dir(void)
+const char *
+thinpool_dir(void)
 {
   const char *d = getenv("OCIRT_POOL_DIR");
   return d && *d ? d : "/var/lib/ocirt/pools";
 }
 
-int size_parse(const char *s, uint64_t *out)
+int
+size_parse(const char *s, uint64_t *out)
 {
   static const struct {
     char suffix;
@@ -65,25 +68,29 @@ int size_parse(const char *s, uint64_t *out)
     for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
       if ((*end & ~0x20) == units[i].suffix)
         break;
-    if (i == sizeof(units) / sizeof(units[0]) || (end[1] && strcmp(end + 1, "iB") != 0 && strcmp(end + 1, "B") != 0))
+    if (i == sizeof(units) / sizeof(units[0])
+        || (end[1] && strcmp(end + 1, "iB") != 0 && strcmp(end + 1, "B") != 0))
       return -1;
     shift = units[i].shift;
   }
   if (shift && v > (UINT64_MAX >> shift))
     return -1;
-  *out = (uint64_t) v << shift;
+  *out = (uint64_t)v << shift;
   return 0;
 }
 
-static int validate_name(const char *what, const char *name, ocirt_error *err)
+static int
+validate_name(const char *what, const char *name, ocirt_error *err)
 {
   size_t len = strlen(name);
   if (len == 0 || len > 64 || name[0] == '.' || name[0] == '-')
-    return error_set(err, 0, "invalid %s name \"%.64s\": 1 to 64 letters, digits, _ . - (not first . or -)", what,
-                     name);
+    return error_set(err, 0, "invalid %s name \"%.64s\": 1 to 64 letters, digits, _ . - (not first . or -)",
+                     what, name);
   for (const char *p = name; *p; p++)
-    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("_.-", *p)))
-      return error_set(err, 0, "invalid %s name \"%.64s\": only letters, digits, _ . - are allowed", what, name);
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
+          || strchr("_.-", *p)))
+      return error_set(err, 0, "invalid %s name \"%.64s\": only letters, digits, _ . - are allowed", what,
+                       name);
   return 0;
 }
 
@@ -92,11 +99,12 @@ static int validate_name(const char *what, const char *name, ocirt_error *err)
 /* libdevmapper prints its errors; the library never prints, so the last one is kept for messages. */
 static char dmlib_last[512];
 
-static void dmlib_logger(int level, const char *file, int line, int dm_errno, const char *f, ...)
+static void
+dmlib_logger(int level, const char *file, int line, int dm_errno, const char *f, ...)
 {
-  (void) file;
-  (void) line;
-  (void) dm_errno;
+  (void)file;
+  (void)line;
+  (void)dm_errno;
   if ((level & 7) > 3) /* syslog levels: keep errors only */
     return;
   va_list ap;
@@ -105,7 +113,8 @@ static void dmlib_logger(int level, const char *file, int line, int dm_errno, co
   va_end(ap);
 }
 
-static void dmlib_setup(void)
+static void
+dmlib_setup(void)
 {
   static bool done;
   if (done)
@@ -117,7 +126,8 @@ static void dmlib_setup(void)
 }
 
 /* Fail with `what` (malloc'd, taken) and the kernel's errno, or libdevmapper's last message. */
-static int dmlib_fail(struct dm_task *dmt, ocirt_error *err, char *what)
+static int
+dmlib_fail(struct dm_task *dmt, ocirt_error *err, char *what)
 {
   int e = dmt ? dm_task_get_errno(dmt) : 0;
   if (dmt)
@@ -128,7 +138,8 @@ static int dmlib_fail(struct dm_task *dmt, ocirt_error *err, char *what)
   return ret;
 }
 
-static struct dm_task *dmlib_task(int type, const char *name)
+static struct dm_task *
+dmlib_task(int type, const char *name)
 {
   dmlib_setup();
   dmlib_last[0] = '\0';
@@ -143,7 +154,8 @@ static struct dm_task *dmlib_task(int type, const char *name)
 }
 
 /* Whether device `name` exists; its numbers in *dev. */
-static int dmdev_info(const char *name, bool *exists, dev_t *dev, ocirt_error *err)
+static int
+dmdev_info(const char *name, bool *exists, dev_t *dev, ocirt_error *err)
 {
   struct dm_task *dmt = dmlib_task(DM_DEVICE_INFO, name);
   struct dm_info info;
@@ -158,7 +170,8 @@ static int dmdev_info(const char *name, bool *exists, dev_t *dev, ocirt_error *e
 
 /* The device's node: libdevmapper makes /dev/mapper/NAME at dm_task_update_nodes(); without it (no
  * devtmpfs, a libdevmapper waiting for udev) ocirt makes the node itself. */
-static char *dmdev_node(const char *name, dev_t dev, ocirt_error *err)
+static char *
+dmdev_node(const char *name, dev_t dev, ocirt_error *err)
 {
   char *path = xasprintf("/dev/mapper/%s", name);
   struct stat st;
@@ -174,7 +187,8 @@ static char *dmdev_node(const char *name, dev_t dev, ocirt_error *err)
   return path;
 }
 
-static int dmdev_create(const char *name, uint64_t sectors, const char *target, const char *params, ocirt_error *err)
+static int
+dmdev_create(const char *name, uint64_t sectors, const char *target, const char *params, ocirt_error *err)
 {
   struct dm_task *dmt = dmlib_task(DM_DEVICE_CREATE, name);
   if (dmt == NULL || !dm_task_add_target(dmt, 0, sectors, target, params) || !dm_task_run(dmt)) {
@@ -188,7 +202,8 @@ static int dmdev_create(const char *name, uint64_t sectors, const char *target, 
 }
 
 /* Remove a device; gone already is fine.  libdevmapper retries a busy device a bounded number of times. */
-static int dmdev_remove(const char *name, ocirt_error *err)
+static int
+dmdev_remove(const char *name, ocirt_error *err)
 {
   bool exists;
   if (dmdev_info(name, &exists, NULL, err) < 0)
@@ -209,7 +224,8 @@ static int dmdev_remove(const char *name, ocirt_error *err)
 }
 
 /* Send a message to a target; *eno gets the kernel's errno on failure. */
-static int dmdev_message(const char *name, const char *msg, int *eno, ocirt_error *err)
+static int
+dmdev_message(const char *name, const char *msg, int *eno, ocirt_error *err)
 {
   struct dm_task *dmt = dmlib_task(DM_DEVICE_TARGET_MSG, name);
   if (dmt == NULL || !dm_task_set_sector(dmt, 0) || !dm_task_set_message(dmt, msg) || !dm_task_run(dmt)) {
@@ -221,7 +237,8 @@ static int dmdev_message(const char *name, const char *msg, int *eno, ocirt_erro
   return 0;
 }
 
-static int dmdev_simple(int type, const char *what, const char *name, ocirt_error *err)
+static int
+dmdev_simple(int type, const char *what, const char *name, ocirt_error *err)
 {
   struct dm_task *dmt = dmlib_task(type, name);
   if (dmt == NULL || !dm_task_run(dmt))
@@ -232,7 +249,8 @@ static int dmdev_simple(int type, const char *what, const char *name, ocirt_erro
 }
 
 /* The status line of a device's (only) target. */
-static int dmdev_status(const char *name, char **out, ocirt_error *err)
+static int
+dmdev_status(const char *name, char **out, ocirt_error *err)
 {
   struct dm_task *dmt = dmlib_task(DM_DEVICE_STATUS, name);
   if (dmt == NULL || !dm_task_run(dmt))
@@ -247,7 +265,8 @@ static int dmdev_status(const char *name, char **out, ocirt_error *err)
 
 /* ---- running mkfs, tar, cp ----------------------------------------------------------------------- */
 
-static int run_program(char *const argv[], ocirt_error *err)
+static int
+run_program(char *const argv[], ocirt_error *err)
 {
   int pfd[2];
   if (pipe2(pfd, O_CLOEXEC) < 0)
@@ -273,7 +292,8 @@ static int run_program(char *const argv[], ocirt_error *err)
   char out[2048];
   size_t len = 0;
   ssize_t n;
-  while ((n = TEMP_FAILURE_RETRY(read(pfd[0], out + len, sizeof(out) - 1 - len))) > 0 && len + n < sizeof(out) - 1)
+  while ((n = TEMP_FAILURE_RETRY(read(pfd[0], out + len, sizeof(out) - 1 - len))) > 0
+         && len + n < sizeof(out) - 1)
     len += n;
   if (n > 0)
     len += n;
@@ -286,15 +306,16 @@ static int run_program(char *const argv[], ocirt_error *err)
     return error_set(err, errno, "wait for `%s`", argv[0]);
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
     return 0;
-  return error_set(err, 0, "`%s` failed (status %d)%s%s", argv[0], WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-                   len ? ": " : "", out);
+  return error_set(err, 0, "`%s` failed (status %d)%s%s", argv[0],
+                   WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), len ? ": " : "", out);
 }
 
 /* ---- loop devices ------------------------------------------------------------------------------- */
 
 /* Attach `file` to a free loop device that goes away when its last user (the pool) closes it.  Returns
  * the loop device's fd (the pool's table must be loaded before it is closed). */
-static int loop_attach(const char *file, ocirt_error *err)
+static int
+loop_attach(const char *file, ocirt_error *err)
 {
   cleanup_close int ffd = open(file, O_RDWR | O_CLOEXEC);
   if (ffd < 0)
@@ -314,9 +335,9 @@ static int loop_attach(const char *file, ocirt_error *err)
       return error_set(err, errno, "open `%s`", path);
     struct loop_config cfg;
     memset(&cfg, 0, sizeof(cfg));
-    cfg.fd = (uint32_t) ffd;
+    cfg.fd = (uint32_t)ffd;
     cfg.info.lo_flags = LO_FLAGS_AUTOCLEAR;
-    snprintf((char *) cfg.info.lo_file_name, sizeof(cfg.info.lo_file_name), "%s", file);
+    snprintf((char *)cfg.info.lo_file_name, sizeof(cfg.info.lo_file_name), "%s", file);
     if (ioctl(lfd, LOOP_CONFIGURE, &cfg) == 0)
       return lfd;
     int saved = errno;
@@ -329,7 +350,8 @@ static int loop_attach(const char *file, ocirt_error *err)
 
 /* A block device for `path`: itself, or a loop device over the file.  *fd is held open until the pool
  * is loaded; *dev gets its numbers. */
-static int backing_open(const char *path, int *fd, dev_t *dev, ocirt_error *err)
+static int
+backing_open(const char *path, int *fd, dev_t *dev, ocirt_error *err)
 {
   struct stat st;
   if (stat(path, &st) < 0)
@@ -361,9 +383,13 @@ typedef struct {
   dev_t pool_dev; /* when active */
 } pool_t;
 
-#define POOL_INIT { NULL, NULL, -1, -1, NULL, 0 }
+#define POOL_INIT                                                                                            \
+  {                                                                                                          \
+    NULL, NULL, -1, -1, NULL, 0                                                                              \
+  }
 
-static void pool_close(pool_t *p)
+static void
+pool_close(pool_t *p)
 {
   oci_free(&oci_dm_pool_type, p->meta);
   if (p->lock_fd >= 0)
@@ -372,15 +398,28 @@ static void pool_close(pool_t *p)
     close(p->dir_fd);
   free(p->name);
   free(p->dir);
-  *p = (pool_t) POOL_INIT;
+  *p = (pool_t)POOL_INIT;
 }
 #define cleanup_pool __attribute__((cleanup(pool_close)))
 
-static char *pool_dm_name(const char *pool) { return xasprintf("ocirt-%s-pool", pool); }
-static char *thin_dm_name(const char *pool, uint32_t id) { return xasprintf("ocirt-%s-%" PRIu32, pool, id); }
-static char *thin_mountpoint(const pool_t *p, uint32_t id) { return xasprintf("%s/mnt/%" PRIu32, p->dir, id); }
+static char *
+pool_dm_name(const char *pool)
+{
+  return xasprintf("ocirt-%s-pool", pool);
+}
+static char *
+thin_dm_name(const char *pool, uint32_t id)
+{
+  return xasprintf("ocirt-%s-%" PRIu32, pool, id);
+}
+static char *
+thin_mountpoint(const pool_t *p, uint32_t id)
+{
+  return xasprintf("%s/mnt/%" PRIu32, p->dir, id);
+}
 
-static int pool_save(pool_t *p, ocirt_error *err)
+static int
+pool_save(pool_t *p, ocirt_error *err)
 {
   size_t len;
   cleanup_free char *json = oci_generate(&oci_dm_pool_type, p->meta, true, &len);
@@ -391,7 +430,8 @@ static int pool_save(pool_t *p, ocirt_error *err)
   return 0;
 }
 
-static int pool_lock_dir(pool_t *p, const char *name, bool create, ocirt_error *err)
+static int
+pool_lock_dir(pool_t *p, const char *name, bool create, ocirt_error *err)
 {
   if (validate_name("pool", name, err) < 0)
     return -1;
@@ -420,7 +460,8 @@ static int pool_lock_dir(pool_t *p, const char *name, bool create, ocirt_error *
   return 0;
 }
 
-static int pool_load(pool_t *p, ocirt_error *err)
+static int
+pool_load(pool_t *p, ocirt_error *err)
 {
   cleanup_free char *path = xasprintf("%s/%s", p->dir, POOL_FILE);
   char *msg = NULL;
@@ -430,7 +471,8 @@ static int pool_load(pool_t *p, ocirt_error *err)
   return 0;
 }
 
-static int pool_activate_locked(pool_t *p, ocirt_error *err)
+static int
+pool_activate_locked(pool_t *p, ocirt_error *err)
 {
   cleanup_free char *dmname = pool_dm_name(p->name);
   bool exists;
@@ -440,7 +482,8 @@ static int pool_activate_locked(pool_t *p, ocirt_error *err)
     return 0;
   cleanup_close int mfd = -1, dfd = -1;
   dev_t mdev, ddev;
-  if (backing_open(p->meta->metadata, &mfd, &mdev, err) < 0 || backing_open(p->meta->data, &dfd, &ddev, err) < 0)
+  if (backing_open(p->meta->metadata, &mfd, &mdev, err) < 0
+      || backing_open(p->meta->data, &dfd, &ddev, err) < 0)
     return error_wrap(err, "pool %s", p->name);
   uint64_t bytes;
   if (ioctl(dfd, BLKGETSIZE64, &bytes) < 0)
@@ -449,14 +492,15 @@ static int pool_activate_locked(pool_t *p, ocirt_error *err)
   if (sectors == 0)
     return error_set(err, 0, "pool %s: `%s` is smaller than one block", p->name, p->meta->data);
   /* error_if_no_space: a full pool fails writes with ENOSPC at once, instead of queueing them. */
-  cleanup_free char *params = xasprintf("%u:%u %u:%u %" PRIu32 " 0 1 error_if_no_space", major(mdev), minor(mdev),
-                                        major(ddev), minor(ddev), p->meta->block_sectors);
+  cleanup_free char *params = xasprintf("%u:%u %u:%u %" PRIu32 " 0 1 error_if_no_space", major(mdev),
+                                        minor(mdev), major(ddev), minor(ddev), p->meta->block_sectors);
   if (dmdev_create(dmname, sectors, "thin-pool", params, err) < 0)
     return error_wrap(err, "pool %s", p->name);
   return dmdev_info(dmname, &exists, &p->pool_dev, err);
 }
 
-static int pool_usage(pool_t *p, thinpool_usage *u, ocirt_error *err)
+static int
+pool_usage(pool_t *p, thinpool_usage *u, ocirt_error *err)
 {
   memset(u, 0, sizeof(*u));
   cleanup_free char *dmname = pool_dm_name(p->name);
@@ -472,8 +516,8 @@ static int pool_usage(pool_t *p, thinpool_usage *u, ocirt_error *err)
   if (dmdev_status(dmname, &st, err) < 0)
     return -1;
   uint64_t um, tm, ud, td;
-  if (sscanf(st, "%" SCNu64 " %" SCNu64 "/%" SCNu64 " %" SCNu64 "/%" SCNu64 " %*s %31s", &u->transaction_id, &um, &tm,
-             &ud, &td, u->mode)
+  if (sscanf(st, "%" SCNu64 " %" SCNu64 "/%" SCNu64 " %" SCNu64 "/%" SCNu64 " %*s %31s", &u->transaction_id,
+             &um, &tm, &ud, &td, u->mode)
       != 6) {
     snprintf(u->mode, sizeof(u->mode), "%.31s", st); /* "Fail" */
     return 0;
@@ -486,27 +530,31 @@ static int pool_usage(pool_t *p, thinpool_usage *u, ocirt_error *err)
 }
 
 /* The free-space guard: a new thin device is refused before the pool fills up (and turns read-only). */
-static int pool_guard(pool_t *p, ocirt_error *err)
+static int
+pool_guard(pool_t *p, ocirt_error *err)
 {
   thinpool_usage u;
   if (pool_usage(p, &u, err) < 0)
     return -1;
   if (strcmp(u.mode, "rw") != 0)
     return error_set(err, 0, "pool %s is %s: refusing a new thin device", p->name, u.mode);
-  unsigned data_pct = u.data_total ? (unsigned) (u.data_used * 100 / u.data_total) : 100;
-  unsigned meta_pct = u.metadata_total ? (unsigned) (u.metadata_used * 100 / u.metadata_total) : 100;
+  unsigned data_pct = u.data_total ? (unsigned)(u.data_used * 100 / u.data_total) : 100;
+  unsigned meta_pct = u.metadata_total ? (unsigned)(u.metadata_used * 100 / u.metadata_total) : 100;
   if (data_pct >= DM_POOL_FULL_PERCENT || meta_pct >= DM_POOL_FULL_PERCENT)
-    return error_set(err, ENOSPC,
-                     "pool %s is nearly full (data %u%%, metadata %u%% used; the limit is %d%%): refusing a new "
-                     "thin device; remove images or containers, or grow the pool",
-                     p->name, data_pct, meta_pct, DM_POOL_FULL_PERCENT);
+    return error_set(
+        err, ENOSPC,
+        "pool %s is nearly full (data %u%%, metadata %u%% used; the limit is %d%%): refusing a new "
+        "thin device; remove images or containers, or grow the pool",
+        p->name, data_pct, meta_pct, DM_POOL_FULL_PERCENT);
   return 0;
 }
 
-static void pool_drop_device(pool_t *p, size_t i)
+static void
+pool_drop_device(pool_t *p, size_t i)
 {
   oci_dm_device *d = p->meta->devices[i];
-  memmove(&p->meta->devices[i], &p->meta->devices[i + 1], (p->meta->devices_len - i - 1) * sizeof(*p->meta->devices));
+  memmove(&p->meta->devices[i], &p->meta->devices[i + 1],
+          (p->meta->devices_len - i - 1) * sizeof(*p->meta->devices));
   p->meta->devices_len--;
   free(d->name);
   free(d->kind);
@@ -517,7 +565,8 @@ static void pool_drop_device(pool_t *p, size_t i)
   free(d);
 }
 
-static void set_state(oci_dm_device *d, const char *state)
+static void
+set_state(oci_dm_device *d, const char *state)
 {
   free(d->state);
   d->state = xstrdup(state);
@@ -525,7 +574,8 @@ static void set_state(oci_dm_device *d, const char *state)
 
 /* Unmount and deactivate a thin device; with `delete`, delete it from the pool (an id the pool does not
  * know, ENODATA, is fine: a crash came before its create message). */
-static int device_teardown(pool_t *p, const oci_dm_device *d, bool delete, ocirt_error *err)
+static int
+device_teardown(pool_t *p, const oci_dm_device *d, bool delete, ocirt_error *err)
 {
   cleanup_free char *mnt = thin_mountpoint(p, d->id);
   if (umount2(mnt, UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
@@ -550,7 +600,8 @@ static int device_teardown(pool_t *p, const oci_dm_device *d, bool delete, ocirt
 }
 
 /* Finish what a crash left half done: devices still "creating" or "deleting" are deleted. */
-static int pool_reconcile(pool_t *p, ocirt_error *err)
+static int
+pool_reconcile(pool_t *p, ocirt_error *err)
 {
   bool changed = false;
   for (size_t i = 0; i < p->meta->devices_len;) {
@@ -560,8 +611,8 @@ static int pool_reconcile(pool_t *p, ocirt_error *err)
       continue;
     }
     if (device_teardown(p, d, true, err) < 0)
-      return error_wrap(err, "pool %s: clean up %s `%s` (device %" PRIu32 ") left %s", p->name, d->kind, d->name,
-                        d->id, d->state);
+      return error_wrap(err, "pool %s: clean up %s `%s` (device %" PRIu32 ") left %s", p->name, d->kind,
+                        d->name, d->id, d->state);
     pool_drop_device(p, i);
     changed = true;
   }
@@ -569,7 +620,8 @@ static int pool_reconcile(pool_t *p, ocirt_error *err)
 }
 
 /* Open, lock, load, activate and reconcile a pool. */
-static int pool_open(const char *name, pool_t *p, ocirt_error *err)
+static int
+pool_open(const char *name, pool_t *p, ocirt_error *err)
 {
   if (pool_lock_dir(p, name, false, err) < 0 || pool_load(p, err) < 0 || pool_activate_locked(p, err) < 0
       || pool_reconcile(p, err) < 0)
@@ -577,9 +629,14 @@ static int pool_open(const char *name, pool_t *p, ocirt_error *err)
   return 0;
 }
 
-static int cmp_strp(const void *a, const void *b) { return strcmp(*(char *const *) a, *(char *const *) b); }
+static int
+cmp_strp(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
-int thinpool_names(char ***out, ocirt_error *err)
+int
+thinpool_names(char ***out, ocirt_error *err)
 {
   *out = xcalloc(1, sizeof(char *));
   DIR *dir = opendir(thinpool_dir());
@@ -600,11 +657,13 @@ int thinpool_names(char ***out, ocirt_error *err)
   return 0;
 }
 
-int thinpool_create(const thinpool_options *o, ocirt_error *err)
+int
+thinpool_create(const thinpool_options *o, ocirt_error *err)
 {
   uint64_t block = o->block_size ? o->block_size : DEFAULT_BLOCK_SIZE;
   if (block % (64 << 10) || block > (1ULL << 30))
-    return error_set(err, 0, "pool %s: --block-size %" PRIu64 ": a multiple of 64 KiB up to 1 GiB", o->name, block);
+    return error_set(err, 0, "pool %s: --block-size %" PRIu64 ": a multiple of 64 KiB up to 1 GiB", o->name,
+                     block);
   cleanup_pool pool_t p = POOL_INIT;
   if (pool_lock_dir(&p, o->name, true, err) < 0)
     return error_wrap(err, "pool create %s", o->name);
@@ -613,7 +672,8 @@ int thinpool_create(const thinpool_options *o, ocirt_error *err)
     const char *path;
     uint64_t size;
     bool zero;
-  } files[] = { { o->data, o->size, false }, { o->metadata, o->metadata_size ? o->metadata_size : DEFAULT_METADATA_SIZE, true } };
+  } files[] = { { o->data, o->size, false },
+                { o->metadata, o->metadata_size ? o->metadata_size : DEFAULT_METADATA_SIZE, true } };
   bool made[2] = { false, false };
   int ret = 0;
   for (size_t i = 0; i < 2 && ret == 0; i++) {
@@ -629,23 +689,23 @@ int thinpool_create(const thinpool_options *o, ocirt_error *err)
         break;
       }
       fd = open(files[i].path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-      if (fd < 0 || ftruncate(fd, (off_t) files[i].size) < 0) {
+      if (fd < 0 || ftruncate(fd, (off_t)files[i].size) < 0) {
         ret = error_set(err, errno, "create `%s`", files[i].path);
         if (fd >= 0)
           close(fd);
         break;
       }
       made[i] = true;
-    } else if (S_ISREG(st.st_mode) && files[i].size && (uint64_t) st.st_size < files[i].size && i == 0) {
+    } else if (S_ISREG(st.st_mode) && files[i].size && (uint64_t)st.st_size < files[i].size && i == 0) {
       fd = open(files[i].path, O_RDWR | O_CLOEXEC);
-      if (fd < 0 || ftruncate(fd, (off_t) files[i].size) < 0)
+      if (fd < 0 || ftruncate(fd, (off_t)files[i].size) < 0)
         ret = error_set(err, errno, "grow `%s`", files[i].path);
     }
     if (ret == 0 && files[i].zero) {
       if (fd < 0)
         fd = open(files[i].path, O_RDWR | O_CLOEXEC);
       static const char zeros[METADATA_BLOCK];
-      if (fd < 0 || pwrite(fd, zeros, sizeof(zeros), 0) != (ssize_t) sizeof(zeros))
+      if (fd < 0 || pwrite(fd, zeros, sizeof(zeros), 0) != (ssize_t)sizeof(zeros))
         ret = error_set(err, errno, "zero the first block of `%s`", files[i].path);
     }
     if (fd >= 0)
@@ -657,7 +717,7 @@ int thinpool_create(const thinpool_options *o, ocirt_error *err)
     p.meta->name = xstrdup(o->name);
     p.meta->data = dres ? dres : xstrdup(o->data);
     p.meta->metadata = mres ? mres : xstrdup(o->metadata);
-    p.meta->block_sectors = (uint32_t) (block / 512);
+    p.meta->block_sectors = (uint32_t)(block / 512);
     ret = pool_save(&p, err);
   }
   if (ret == 0)
@@ -673,7 +733,8 @@ int thinpool_create(const thinpool_options *o, ocirt_error *err)
   return error_wrap(err, "pool create %s", o->name);
 }
 
-int thinpool_activate(const char *name, ocirt_error *err)
+int
+thinpool_activate(const char *name, ocirt_error *err)
 {
   cleanup_pool pool_t p = POOL_INIT;
   if (pool_open(name, &p, err) < 0)
@@ -681,7 +742,8 @@ int thinpool_activate(const char *name, ocirt_error *err)
   return 0;
 }
 
-int thinpool_get(const char *name, oci_dm_pool **meta, thinpool_usage *usage, ocirt_error *err)
+int
+thinpool_get(const char *name, oci_dm_pool **meta, thinpool_usage *usage, ocirt_error *err)
 {
   cleanup_pool pool_t p = POOL_INIT;
   if (pool_open(name, &p, err) < 0 || pool_usage(&p, usage, err) < 0)
@@ -690,7 +752,8 @@ int thinpool_get(const char *name, oci_dm_pool **meta, thinpool_usage *usage, oc
   return 0;
 }
 
-int thinpool_destroy(const char *name, bool force, ocirt_error *err)
+int
+thinpool_destroy(const char *name, bool force, ocirt_error *err)
 {
   cleanup_pool pool_t p = POOL_INIT;
   if (pool_lock_dir(&p, name, false, err) < 0 || pool_load(&p, err) < 0)
@@ -698,12 +761,13 @@ int thinpool_destroy(const char *name, bool force, ocirt_error *err)
   if (p.meta->devices_len && !force) {
     cleanup_free char *names = xstrdup("");
     for (size_t i = 0; i < p.meta->devices_len; i++) {
-      char *n = xasprintf("%s%s%s `%s`", names, i ? ", " : "", p.meta->devices[i]->kind, p.meta->devices[i]->name);
+      char *n = xasprintf("%s%s%s `%s`", names, i ? ", " : "", p.meta->devices[i]->kind,
+                          p.meta->devices[i]->name);
       free(names);
       names = n;
     }
-    return error_set(err, EBUSY, "pool destroy %s: it holds %zu devices (%s): remove them, or use --force", name,
-                     p.meta->devices_len, names);
+    return error_set(err, EBUSY, "pool destroy %s: it holds %zu devices (%s): remove them, or use --force",
+                     name, p.meta->devices_len, names);
   }
   for (size_t i = 0; i < p.meta->devices_len; i++)
     if (device_teardown(&p, p.meta->devices[i], false, err) < 0)
@@ -722,7 +786,8 @@ int thinpool_destroy(const char *name, bool force, ocirt_error *err)
 
 /* ---- thin devices ------------------------------------------------------------------------------- */
 
-static oci_dm_device *pool_find(pool_t *p, const char *kind, const char *name)
+static oci_dm_device *
+pool_find(pool_t *p, const char *kind, const char *name)
 {
   for (size_t i = 0; i < p->meta->devices_len; i++) {
     oci_dm_device *d = p->meta->devices[i];
@@ -733,8 +798,8 @@ static oci_dm_device *pool_find(pool_t *p, const char *kind, const char *name)
 }
 
 /* Record a new device, "creating", with a fresh id, and save: before any message names the id. */
-static oci_dm_device *pool_add(pool_t *p, const char *kind, const char *name, const char *parent, uint64_t size,
-                               ocirt_error *err)
+static oci_dm_device *
+pool_add(pool_t *p, const char *kind, const char *name, const char *parent, uint64_t size, ocirt_error *err)
 {
   if (p->meta->next_id > 0xffffff)
     return error_set(err, 0, "pool %s: no thin device id left", p->name), NULL;
@@ -755,7 +820,8 @@ static oci_dm_device *pool_add(pool_t *p, const char *kind, const char *name, co
 }
 
 /* Undo a device that failed half way: delete it and drop its record. */
-static void pool_undo(pool_t *p, oci_dm_device *d)
+static void
+pool_undo(pool_t *p, oci_dm_device *d)
 {
   cleanup_error ocirt_error ignored = { 0 };
   if (device_teardown(p, d, true, &ignored) < 0)
@@ -769,7 +835,8 @@ static void pool_undo(pool_t *p, oci_dm_device *d)
 }
 
 /* create_thin ID (origin == UINT32_MAX) or create_snap ID ORIGIN */
-static int thin_message(pool_t *p, uint32_t id, uint32_t origin, ocirt_error *err)
+static int
+thin_message(pool_t *p, uint32_t id, uint32_t origin, ocirt_error *err)
 {
   char msg[64];
   if (origin == UINT32_MAX)
@@ -782,7 +849,8 @@ static int thin_message(pool_t *p, uint32_t id, uint32_t origin, ocirt_error *er
 
 /* Snapshot `origin` as id `id`: an active origin is suspended (which freezes its filesystem) for the
  * time of the message. */
-static int thin_snapshot(pool_t *p, const oci_dm_device *origin, uint32_t id, ocirt_error *err)
+static int
+thin_snapshot(pool_t *p, const oci_dm_device *origin, uint32_t id, ocirt_error *err)
 {
   cleanup_free char *oname = thin_dm_name(p->name, origin->id);
   bool active;
@@ -803,7 +871,8 @@ static int thin_snapshot(pool_t *p, const oci_dm_device *origin, uint32_t id, oc
 }
 
 /* Activate thin device `d`; *node gets its /dev path. */
-static int thin_activate(pool_t *p, const oci_dm_device *d, char **node, ocirt_error *err)
+static int
+thin_activate(pool_t *p, const oci_dm_device *d, char **node, ocirt_error *err)
 {
   cleanup_free char *name = thin_dm_name(p->name, d->id);
   cleanup_free char *params = xasprintf("%u:%u %" PRIu32, major(p->pool_dev), minor(p->pool_dev), d->id);
@@ -812,7 +881,8 @@ static int thin_activate(pool_t *p, const oci_dm_device *d, char **node, ocirt_e
   if (dmdev_info(name, &exists, &dev, err) < 0)
     return -1;
   if (!exists
-      && (dmdev_create(name, d->size / 512, "thin", params, err) < 0 || dmdev_info(name, &exists, &dev, err) < 0))
+      && (dmdev_create(name, d->size / 512, "thin", params, err) < 0
+          || dmdev_info(name, &exists, &dev, err) < 0))
     return -1;
   if (node) {
     *node = dmdev_node(name, dev, err);
@@ -822,7 +892,8 @@ static int thin_activate(pool_t *p, const oci_dm_device *d, char **node, ocirt_e
   return 0;
 }
 
-static int thin_mount(pool_t *p, const oci_dm_device *d, const char *node, char **mountpoint, ocirt_error *err)
+static int
+thin_mount(pool_t *p, const oci_dm_device *d, const char *node, char **mountpoint, ocirt_error *err)
 {
   cleanup_free char *mnt = thin_mountpoint(p, d->id);
   if (mkdir_p(mnt, 0700, err) < 0)
@@ -836,7 +907,8 @@ static int thin_mount(pool_t *p, const oci_dm_device *d, const char *node, char 
 }
 
 /* Find the pool holding a device (kind, name): the given pool, or the one pool that has it. */
-static int find_pool_of(const char *pool, const char *kind, const char *name, char **out, ocirt_error *err)
+static int
+find_pool_of(const char *pool, const char *kind, const char *name, char **out, ocirt_error *err)
 {
   if (pool) {
     *out = xstrdup(pool);
@@ -863,7 +935,8 @@ static int find_pool_of(const char *pool, const char *kind, const char *name, ch
   return 0;
 }
 
-int image_import(const char *pool, const char *name, const char *source, uint64_t size, ocirt_error *err)
+int
+image_import(const char *pool, const char *name, const char *source, uint64_t size, ocirt_error *err)
 {
   cleanup_free char *pname = NULL;
   if (validate_name("image", name, err) < 0)
@@ -873,14 +946,15 @@ int image_import(const char *pool, const char *name, const char *source, uint64_
     if (thinpool_names(&names, err) < 0)
       return error_wrap(err, "image import %s", name);
     if (names[0] == NULL || names[1] != NULL)
-      return error_set(err, 0, "image import %s: %s: give --pool", name, names[0] ? "there are several pools" : "there is no pool");
+      return error_set(err, 0, "image import %s: %s: give --pool", name,
+                       names[0] ? "there are several pools" : "there is no pool");
     pname = xstrdup(names[0]);
   } else
     pname = xstrdup(pool);
   struct stat st;
   if (stat(source, &st) < 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)))
-    return error_set(err, S_ISDIR(st.st_mode) || S_ISREG(st.st_mode) ? errno : 0, "image import %s: `%s`%s", name,
-                     source, errno ? "" : ": neither a folder nor a tarball");
+    return error_set(err, S_ISDIR(st.st_mode) || S_ISREG(st.st_mode) ? errno : 0, "image import %s: `%s`%s",
+                     name, source, errno ? "" : ": neither a folder nor a tarball");
   cleanup_pool pool_t p = POOL_INIT;
   if (pool_open(pname, &p, err) < 0)
     return error_wrap(err, "image import %s", name);
@@ -898,7 +972,8 @@ int image_import(const char *pool, const char *name, const char *source, uint64_
   if (ret == 0)
     ret = thin_activate(&p, d, &node, err);
   if (ret == 0) {
-    char *mkfs[] = { "mkfs.ext4", "-q", "-F", "-E", "nodiscard,lazy_itable_init=1,lazy_journal_init=1", node, NULL };
+    char *mkfs[]
+        = { "mkfs.ext4", "-q", "-F", "-E", "nodiscard,lazy_itable_init=1,lazy_journal_init=1", node, NULL };
     ret = run_program(mkfs, err);
   }
   if (ret == 0)
@@ -906,7 +981,7 @@ int image_import(const char *pool, const char *name, const char *source, uint64_
   if (ret == 0) {
     cleanup_free char *src = xasprintf("%s/.", source);
     char *cp[] = { "cp", "-a", src, mnt, NULL };
-    char *tar[] = { "tar", "-xf", (char *) source, "-C", mnt, "--numeric-owner", NULL };
+    char *tar[] = { "tar", "-xf", (char *)source, "-C", mnt, "--numeric-owner", NULL };
     ret = run_program(S_ISDIR(st.st_mode) ? cp : tar, err);
   }
   fault("import-unpacked");
@@ -923,7 +998,8 @@ int image_import(const char *pool, const char *name, const char *source, uint64_
   return 0;
 }
 
-int image_device_used(const char *pool, uint32_t id, uint64_t size, uint64_t *used, ocirt_error *err)
+int
+image_device_used(const char *pool, uint32_t id, uint64_t size, uint64_t *used, ocirt_error *err)
 {
   cleanup_pool pool_t p = POOL_INIT;
   if (pool_open(pool, &p, err) < 0)
@@ -947,7 +1023,8 @@ int image_device_used(const char *pool, uint32_t id, uint64_t size, uint64_t *us
   return ret;
 }
 
-int image_commit(const char *container, const char *name, ocirt_error *err)
+int
+image_commit(const char *container, const char *name, ocirt_error *err)
 {
   if (validate_name("image", name, err) < 0)
     return error_wrap(err, "image commit %s", container);
@@ -955,13 +1032,15 @@ int image_commit(const char *container, const char *name, ocirt_error *err)
   if (find_pool_of(NULL, "container", container, &pname, err) < 0)
     return error_wrap(err, "image commit %s", container);
   if (pname == NULL)
-    return error_set(err, 0, "image commit %s: the container has no snapshot root filesystem in any pool", container);
+    return error_set(err, 0, "image commit %s: the container has no snapshot root filesystem in any pool",
+                     container);
   cleanup_pool pool_t p = POOL_INIT;
   if (pool_open(pname, &p, err) < 0)
     return error_wrap(err, "image commit %s", container);
   oci_dm_device *c = pool_find(&p, "container", container);
   if (c == NULL)
-    return error_set(err, 0, "image commit %s: the container has no snapshot root filesystem in pool %s", container, pname);
+    return error_set(err, 0, "image commit %s: the container has no snapshot root filesystem in pool %s",
+                     container, pname);
   if (pool_find(&p, "image", name))
     return error_set(err, EEXIST, "image commit %s: pool %s has an image named %s", container, pname, name);
   if (pool_guard(&p, err) < 0)
@@ -995,7 +1074,8 @@ int image_commit(const char *container, const char *name, ocirt_error *err)
   return 0;
 }
 
-int image_rm(const char *pool, const char *name, ocirt_error *err)
+int
+image_rm(const char *pool, const char *name, ocirt_error *err)
 {
   cleanup_free char *pname = NULL;
   if (find_pool_of(pool, "image", name, &pname, err) < 0)
@@ -1012,7 +1092,8 @@ int image_rm(const char *pool, const char *name, ocirt_error *err)
     /* a kept container rootfs, by its container's id */
     d = pool_find(&p, "container", name);
     if (d && strcmp(d->state, "kept") != 0)
-      return error_set(err, EBUSY, "image rm %s: it is the root filesystem of container %s: delete the container", name,
+      return error_set(err, EBUSY,
+                       "image rm %s: it is the root filesystem of container %s: delete the container", name,
                        name);
   }
   if (d == NULL)
@@ -1045,14 +1126,21 @@ int image_rm(const char *pool, const char *name, ocirt_error *err)
 
 /* ---- snapshot root filesystems -------------------------------------------------------------------- */
 
-static const char *annotation(const oci_spec *spec, const char *key)
+static const char *
+annotation(const oci_spec *spec, const char *key)
 {
-  return spec ? oci_map_get(spec->annotations_keys, spec->annotations_values, spec->annotations_len, key) : NULL;
+  return spec ? oci_map_get(spec->annotations_keys, spec->annotations_values, spec->annotations_len, key)
+              : NULL;
 }
 
-bool dm_rootfs_wanted(const oci_spec *spec) { return annotation(spec, DM_ANNOTATION_IMAGE) != NULL; }
+bool
+dm_rootfs_wanted(const oci_spec *spec)
+{
+  return annotation(spec, DM_ANNOTATION_IMAGE) != NULL;
+}
 
-int dm_rootfs_prepare(const oci_spec *spec, const char *id, char **mountpoint, ocirt_error *err)
+int
+dm_rootfs_prepare(const oci_spec *spec, const char *id, char **mountpoint, ocirt_error *err)
 {
   const char *image = annotation(spec, DM_ANNOTATION_IMAGE);
   const char *pool = annotation(spec, DM_ANNOTATION_POOL);
@@ -1066,7 +1154,8 @@ int dm_rootfs_prepare(const oci_spec *spec, const char *id, char **mountpoint, o
     return error_wrap(err, "snapshot of image `%s`", image);
   oci_dm_device *img = pool_find(&p, "image", image);
   if (img == NULL)
-    return error_set(err, ENOENT, "annotation %s: no image `%s` in pool %s", DM_ANNOTATION_IMAGE, image, pname);
+    return error_set(err, ENOENT, "annotation %s: no image `%s` in pool %s", DM_ANNOTATION_IMAGE, image,
+                     pname);
   if (pool_find(&p, "container", id))
     return error_set(err, EEXIST,
                      "pool %s holds a root filesystem of container %s already (kept): commit it or remove it "
@@ -1105,7 +1194,8 @@ int dm_rootfs_prepare(const oci_spec *spec, const char *id, char **mountpoint, o
   return 0;
 }
 
-int dm_rootfs_release(const oci_spec *spec, const char *id, bool keep, ocirt_error *err)
+int
+dm_rootfs_release(const oci_spec *spec, const char *id, bool keep, ocirt_error *err)
 {
   const char *k = annotation(spec, DM_ANNOTATION_KEEP);
   keep = keep || (k && strcmp(k, "true") == 0);

@@ -310,6 +310,42 @@ pool_consistent() {
   [ "$output" = from-c1 ] || fail "$output" "$stderr"
 }
 
+# The README's layering example (base OS -> patched nginx -> site config), with busybox httpd for nginx.
+@test "dm: layers as in the README: base, an ops layer, a site layer; servers run on snapshots of the last" {
+  snap_bundle base 'mkdir -p /etc/httpd /www && echo "H:/www" >/etc/httpd/httpd.conf && echo patched >/etc/httpd/PATCHED'
+  run_fg --keep "$ID-ops"
+  expect_status 0
+  ocirt image commit "$ID-ops" ops-httpd
+  ocirt delete "$ID-ops"
+  mkdir -p "$BATS_TEST_TMPDIR/site"
+  echo '<h1>website</h1>' >"$BATS_TEST_TMPDIR/site/index.html"
+  snap_bundle ops-httpd 'cp /site/index.html /www/index.html'
+  set_config --arg s "$BATS_TEST_TMPDIR/site" '.mounts += [{"destination": "/site", "type": "bind", "source": $s, "options": ["rbind", "ro"]}]'
+  run_fg --keep "$ID-site"
+  expect_status 0
+  ocirt image commit "$ID-site" website-httpd
+  ocirt delete "$ID-site"
+  run ocirt image list
+  grep -qE '^ops-httpd +p1 +[0-9]+ +base ' <<<"$output" || fail "$output"
+  grep -qE '^website-httpd +p1 +[0-9]+ +ops-httpd ' <<<"$output" || fail "$output"
+  snap_bundle website-httpd 'exec httpd -f -p 8080 -c /etc/httpd/httpd.conf'
+  run_detached "$ID-www1"
+  expect_status 0
+  run_detached "$ID-www2"
+  expect_status 0
+  local i
+  for i in 1 2; do
+    run ocirt exec "$ID-www$i" sh -c 'for n in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://127.0.0.1:8080/ && exit 0; sleep 0.5; done; exit 1'
+    [ "$output" = '<h1>website</h1>' ] || fail "www$i: $output"
+    run ocirt exec "$ID-www$i" cat /etc/httpd/PATCHED
+    [ "$output" = patched ]
+  done
+  ocirt delete --force "$ID-www1"
+  ocirt delete --force "$ID-www2"
+  ocirt image rm website-httpd
+  ocirt image rm ops-httpd
+}
+
 @test "dm: snapshot creation time does not grow with image size (10 MiB vs 1 GiB image)" {
   # the big one also holds 128 MiB of data
   local big=$DISK/bigsrc
