@@ -121,4 +121,10 @@ guest_ok() {
   OCIRT_POOL_DIR=$BATS_TEST_TMPDIR/pools run --separate-stderr ocirt image import x /tmp
   expect_error "image import x: there is no pool: give --pool"
   [ ! -e "$BATS_TEST_TMPDIR/pools" ] || [ -z "$(ls -A "$BATS_TEST_TMPDIR/pools")" ]
+  # the source is checked before the pool is opened
+  mkdir -p "$BATS_TEST_TMPDIR/pools/p"
+  OCIRT_POOL_DIR=$BATS_TEST_TMPDIR/pools run --separate-stderr ocirt image import x /dev/null
+  expect_error "image import x: \`/dev/null\`: neither a folder nor a tarball"
+  OCIRT_POOL_DIR=$BATS_TEST_TMPDIR/pools run --separate-stderr ocirt image import x "$BATS_TEST_TMPDIR/nonexistent"
+  expect_error "image import x: \`$BATS_TEST_TMPDIR/nonexistent\`: No such file or directory"
 }

@@ -289,14 +289,15 @@ run_program(char *const argv[], ocirt_error *err)
     _exit(127);
   }
   close(pfd[1]);
-  char out[2048];
+  /* Keep the start of the program's stderr for the message; drain the rest so it never blocks. */
+  char out[2048], rest[4096];
   size_t len = 0;
   ssize_t n;
-  while ((n = TEMP_FAILURE_RETRY(read(pfd[0], out + len, sizeof(out) - 1 - len))) > 0
-         && len + n < sizeof(out) - 1)
-    len += n;
-  if (n > 0)
-    len += n;
+  while ((n = TEMP_FAILURE_RETRY(read(pfd[0], len < sizeof(out) - 1 ? out + len : rest,
+                                      len < sizeof(out) - 1 ? sizeof(out) - 1 - len : sizeof(rest))))
+         > 0)
+    if (len < sizeof(out) - 1)
+      len += (size_t) n;
   close(pfd[0]);
   out[len] = '\0';
   while (len && out[len - 1] == '\n')
@@ -952,9 +953,10 @@ image_import(const char *pool, const char *name, const char *source, uint64_t si
   } else
     pname = xstrdup(pool);
   struct stat st;
-  if (stat(source, &st) < 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)))
-    return error_set(err, S_ISDIR(st.st_mode) || S_ISREG(st.st_mode) ? errno : 0, "image import %s: `%s`%s",
-                     name, source, errno ? "" : ": neither a folder nor a tarball");
+  if (stat(source, &st) < 0)
+    return error_set(err, errno, "image import %s: `%s`", name, source);
+  if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+    return error_set(err, 0, "image import %s: `%s`: neither a folder nor a tarball", name, source);
   cleanup_pool pool_t p = POOL_INIT;
   if (pool_open(pname, &p, err) < 0)
     return error_wrap(err, "image import %s", name);
