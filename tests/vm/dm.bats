@@ -333,8 +333,11 @@ pool_consistent() {
   expect_status 0
   run_detached "$ID-www2"
   expect_status 0
-  local i
+  local i pid
   for i in 1 2; do
+    # a new network namespace has its loopback down: bring it up from outside (no CAP_NET_ADMIN inside)
+    pid=$(state_field "$ID-www$i" pid)
+    nsenter --net="/proc/$pid/ns/net" ip link set lo up
     run ocirt exec "$ID-www$i" sh -c 'for n in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://127.0.0.1:8080/ && exit 0; sleep 0.5; done; exit 1'
     [ "$output" = '<h1>website</h1>' ] || fail "www$i: $output"
     run ocirt exec "$ID-www$i" cat /etc/httpd/PATCHED
