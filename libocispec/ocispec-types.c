@@ -441,6 +441,34 @@ static const oci_field container_status_fields[] = {
 #undef T
 TYPE(container_status);
 
+/* ---- device-mapper pool metadata --------------------------------------------------------------- */
+
+#define T oci_dm_device
+static const oci_field dm_device_fields[] = {
+  UINT32(id, "id", REQUIRED),
+  STRING(name, "name", REQUIRED),
+  STRING(kind, "kind", REQUIRED),
+  STRING(parent, "parent"),
+  STRING(container, "container"),
+  STRING(state, "state", REQUIRED),
+  UINT64(size, "size", REQUIRED),
+  STRING(created, "created"),
+};
+#undef T
+static TYPE(dm_device);
+
+#define T oci_dm_pool
+static const oci_field dm_pool_fields[] = {
+  STRING(name, "name", REQUIRED),
+  STRING(data, "data", REQUIRED),
+  STRING(metadata, "metadata", REQUIRED),
+  UINT32(block_sectors, "blockSectors", REQUIRED),
+  UINT32(next_id, "nextId", REQUIRED),
+  OBJECT_ARRAY(devices, "devices", dm_device),
+};
+#undef T
+TYPE(dm_pool);
+
 /* ---- features ---------------------------------------------------------------------------------- */
 
 #define T oci_feature_enabled

@@ -43,6 +43,8 @@ int cmd_delete(ocirt_global *g, int argc, char **argv);
 int cmd_events(ocirt_global *g, int argc, char **argv);
 int cmd_exec(ocirt_global *g, int argc, char **argv);
 int cmd_features(ocirt_global *g, int argc, char **argv);
+int cmd_image(ocirt_global *g, int argc, char **argv);
+int cmd_pool(ocirt_global *g, int argc, char **argv);
 int cmd_kill(ocirt_global *g, int argc, char **argv);
 int cmd_list(ocirt_global *g, int argc, char **argv);
 int cmd_pause(ocirt_global *g, int argc, char **argv);

@@ -906,6 +906,33 @@ static void test_generate_edges(void)
   ok(true, "oci_free: NULL is ignored");
 }
 
+static void test_dm_pool(void)
+{
+  char *text = sq("{'name':'p','data':'/d.img','metadata':'/m.img','blockSectors':128,'nextId':7,"
+                  "'devices':[{'id':3,'name':'base','kind':'image','state':'ready','size':1073741824},"
+                  "{'id':6,'name':'web1','kind':'container','parent':'base','container':'web1',"
+                  "'state':'creating','size':1073741824}]}");
+  char *err = NULL;
+  oci_dm_pool *p = oci_parse_data(&oci_dm_pool_type, text, strlen(text), "pool.json", &err);
+  ok(p && p->next_id == 7 && p->block_sectors == 128 && p->devices_len == 2 && p->devices[1]->id == 6
+         && streq(p->devices[1]->parent, "base") && p->devices[0]->size == 1073741824ULL
+         && p->devices[0]->parent == NULL,
+     "dm pool: parses with its devices");
+  size_t len = 0;
+  char *out = p ? oci_generate(&oci_dm_pool_type, p, false, &len) : NULL;
+  ok(out && strcmp(out, text) == 0, "dm pool: generates back the same JSON");
+  free(out);
+  oci_free(&oci_dm_pool_type, p);
+  free(text);
+  text = sq("{'name':'p','data':'/d','metadata':'/m','blockSectors':128,'nextId':0,"
+            "'devices':[{'id':1,'name':'x','kind':'image','size':1}]}");
+  p = oci_parse_data(&oci_dm_pool_type, text, strlen(text), "pool.json", &err);
+  ok(p == NULL && err && strstr(err, "state: required field missing"), "dm pool: a device's state is required");
+  free(err);
+  oci_free(&oci_dm_pool_type, p);
+  free(text);
+}
+
 int main(void)
 {
   test_runc_spec();
@@ -920,6 +947,7 @@ int main(void)
   test_files();
   test_other_documents();
   test_generate_edges();
+  test_dm_pool();
   free(last_err);
   printf("1..%d\n", tests_run);
   return tests_failed == 0 ? 0 : 1;

@@ -29,6 +29,7 @@
 #include "container-private.h"
 #include "bundle.h"
 #include "cgroup.h"
+#include "dm.h"
 #include "hooks.h"
 #include "label.h"
 #include "namespaces.h"
@@ -380,6 +381,7 @@ typedef struct {
   pid_t pid;
   uint64_t pid_start;
   char *created;
+  bool dm_rootfs; /* a snapshot of an image is mounted as the rootfs (dm.c) */
 } create_context;
 
 /* Undo a half-made container, newest first; quiet, since the first error is the one to report. */
@@ -397,6 +399,8 @@ static void create_undo(create_context *c)
     cgroup_destroy(c->cgroup_path, &ignored);
     c->cgroup_made = false;
   }
+  if (c->dm_rootfs)
+    dm_rootfs_release(c->cfg.spec, c->state.id, false, &ignored);
   if (c->state.dir_fd >= 0)
     state_destroy(&c->state, &ignored);
   /* The spec: a container whose create failed, once destroyed, goes on to its poststop hooks (they
@@ -609,6 +613,14 @@ static int do_create(const ocirt_runtime *rt, const char *id, const create_optio
     return -1; /* an existing container of this id is not ours to undo: dir_fd stays -1 */
   if (write_file_atomic_at(c->state.dir_fd, STATE_CONFIG, c->cfg.raw, c->cfg.raw_len, 0600, err) < 0)
     return -1;
+  if (dm_rootfs_wanted(spec)) {
+    char *mnt = NULL;
+    if (dm_rootfs_prepare(spec, id, &mnt, err) < 0)
+      return -1;
+    c->dm_rootfs = true;
+    free(c->cfg.rootfs);
+    c->cfg.rootfs = mnt;
+  }
   if (mkfifoat(c->state.dir_fd, STATE_FIFO, 0600) < 0)
     return error_set(err, errno, "create exec.fifo");
   /* Opened for reading before the clone: the child inherits it and never needs the path. */
@@ -956,7 +968,7 @@ static int kill_and_wait(container_handle *h, const char *cgroup_path, ocirt_err
   return error_set(err, ETIMEDOUT, "processes of cgroup `%s` did not exit", cgroup_path);
 }
 
-static int delete_locked(const ocirt_runtime *rt, container_handle *h, bool force, ocirt_error *err)
+static int delete_locked(const ocirt_runtime *rt, container_handle *h, bool force, bool keep_rootfs, ocirt_error *err)
 {
   cleanup_error ocirt_error load_err = { 0 };
   bool loaded = state_load(h, &load_err) == 0;
@@ -992,6 +1004,8 @@ static int delete_locked(const ocirt_runtime *rt, container_handle *h, bool forc
   }
   if (ret == 0 && cgroup_path && cgroup_destroy(cgroup_path, err) < 0)
     ret = -1;
+  if (ret == 0 && dm_rootfs_wanted(spec) && dm_rootfs_release(spec, h->id, keep_rootfs, err) < 0)
+    ret = -1;
   if (ret == 0)
     ret = state_destroy(h, err);
   oci_spec_free(spec);
@@ -999,6 +1013,11 @@ static int delete_locked(const ocirt_runtime *rt, container_handle *h, bool forc
 }
 
 int container_delete(const ocirt_runtime *rt, const char *id, bool force, ocirt_error *err)
+{
+  return container_delete_keep(rt, id, force, false, err);
+}
+
+int container_delete_keep(const ocirt_runtime *rt, const char *id, bool force, bool keep_rootfs, ocirt_error *err)
 {
   cleanup_handle container_handle h = CONTAINER_HANDLE_INIT;
   if (state_validate_id(id, err) < 0)
@@ -1011,7 +1030,7 @@ int container_delete(const ocirt_runtime *rt, const char *id, bool force, ocirt_
     }
     return error_wrap(err, "delete %s", id);
   }
-  if (delete_locked(rt, &h, force, err) < 0)
+  if (delete_locked(rt, &h, force, keep_rootfs, err) < 0)
     return error_wrap(err, "delete %s", id);
   return 0;
 }
@@ -1072,7 +1091,7 @@ int container_run(const ocirt_runtime *rt, const char *id, const create_options 
       || start_locked(&c.state, err) < 0) {
     error_wrap(err, "run %s", id);
     cleanup_error ocirt_error ignored = { 0 };
-    delete_locked(rt, &c.state, true, &ignored);
+    delete_locked(rt, &c.state, true, false, &ignored);
     if (!opts->detach)
       TEMP_FAILURE_RETRY(waitpid(pid, NULL, 0));
     create_context_free(&c);

@@ -41,6 +41,8 @@ int container_list(const ocirt_runtime *rt, oci_state ***out, size_t *n, ocirt_e
 int container_kill(const ocirt_runtime *rt, const char *id, int sig, bool all, ocirt_error *err);
 /* Delete a stopped container (or any with force).  A missing container is an error unless force. */
 int container_delete(const ocirt_runtime *rt, const char *id, bool force, ocirt_error *err);
+/* The same; keep_rootfs keeps a snapshot root filesystem (dm.c) for a later `image commit`. */
+int container_delete_keep(const ocirt_runtime *rt, const char *id, bool force, bool keep_rootfs, ocirt_error *err);
 
 /* The container's cgroup path: linux.cgroupsPath (slice:prefix:name with --systemd-cgroup), or the
  * default. */
