@@ -91,7 +91,7 @@ eng_umount_all() {
 eng_procs() {
   local p
   for p in /proc/[0-9]*; do
-    tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "$ENG_DIR" && echo "${p#/proc/}"
+    tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF -- "$ENG_DIR" && echo "${p#/proc/}"
   done
   return 0
 }
