@@ -69,3 +69,16 @@ complete_line() {
   complete_line --root "$BATS_TEST_TMPDIR/empty" state ""
   [ -z "$output" ] || fail "$output"
 }
+
+@test "completion: make install puts it where bash-completion finds it" {
+  local build dest
+  build=$(dirname "$OCIRT")
+  [ -f "$build/Makefile" ] || fail "no Makefile next to $OCIRT"
+  dest=$BATS_TEST_TMPDIR/dest
+  run make -s -C "$build" install-data DESTDIR="$dest"
+  [ "$status" -eq 0 ] || fail "make install-data: $output"
+  local f
+  f=$(find "$dest" -path '*/share/bash-completion/completions/ocirt')
+  [ -n "$f" ] || fail "not installed: $(find "$dest" -type f)"
+  cmp "$f" "$(repo)/contrib/completion/ocirt.bash"
+}

@@ -97,3 +97,12 @@ shim() {
   expect_error 'exec: "/noexec": permission denied'
   assert_no_leaks "$ID"
 }
+
+@test "contrib/engines: docker's daemon.json and the RuntimeClass name ocirt" {
+  local dir
+  dir=$(repo)/contrib/engines
+  [ "$(jq -r '.runtimes.ocirt.path' "$dir/docker-daemon.json")" = /usr/local/sbin/ocirt ]
+  grep -qx 'handler: ocirt' "$dir/kubernetes-runtimeclass.yaml"
+  grep -qx 'runtime_path = "/usr/local/sbin/ocirt"' "$dir/crio-ocirt.conf"
+  grep -qx 'ocirt = \["/usr/local/sbin/ocirt", "/usr/sbin/ocirt"\]' "$dir/containers.conf"
+}

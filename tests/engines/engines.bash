@@ -87,11 +87,18 @@ eng_umount_all() {
   done
 }
 
+# eng_alive PID: the process exists and is not a zombie.
+eng_alive() {
+  local st
+  st=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null)
+  [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
 # eng_procs: pids of processes whose command line names $ENG_DIR (monitors, shims, the daemon).
 eng_procs() {
   local p
   for p in /proc/[0-9]*; do
-    tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF -- "$ENG_DIR" && echo "${p#/proc/}"
+    tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF -- "$ENG_DIR" && eng_alive "${p#/proc/}" && echo "${p#/proc/}"
   done
   return 0
 }

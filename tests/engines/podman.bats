@@ -28,22 +28,16 @@ setup_file() {
   ENG_DIR=$(mktemp -d /tmp/ocirt-pm.XXXXXX)
   ENG_CGROUP=ocirt-engines-podman-$$
   export ENG_DIR ENG_CGROUP
-  # The default ulimits (1048576 files and processes) fail with EPERM on this kind of host: pinned.
-  # runtime_supports_json: podman passes --log-format=json only to runtimes it lists by name.
-  cat >"$ENG_DIR/containers.conf" <<EOF
+  # contrib/engines/containers.conf (the snippet users install) with ocirt's path and as the default
+  # runtime, plus the suite's own settings: the default ulimits (1048576 files and processes) fail
+  # with EPERM on this kind of host and are pinned; no network; events, tmp and volumes private.
+  sed -e "s|^ocirt = .*|ocirt = [\"$OCIRT\"]|" -e 's|^# runtime = "ocirt"|runtime = "ocirt"|' \
+    -e "/^\[engine\]\$/a cgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\nevents_logfile_path = \"$ENG_DIR/events.log\"\ntmp_dir = \"$ENG_DIR/tmp\"\nvolume_path = \"$ENG_DIR/volumes\"" \
+    "$(eng_repo)/contrib/engines/containers.conf" >"$ENG_DIR/engine.conf"
+  cat - "$ENG_DIR/engine.conf" >"$ENG_DIR/containers.conf" <<EOF
 [containers]
 default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
 netns = "none"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$ENG_DIR/events.log"
-runtime = "ocirt"
-runtime_supports_json = ["ocirt", "crun", "runc"]
-tmp_dir = "$ENG_DIR/tmp"
-volume_path = "$ENG_DIR/volumes"
-[engine.runtimes]
-ocirt = ["$OCIRT"]
 [network]
 network_config_dir = "$ENG_DIR/net"
 EOF
@@ -76,7 +70,11 @@ teardown_file() {
 # cid NAME: the full id of a container.
 cid() { pm inspect -f '{{.Id}}' "$1"; }
 
-@test "podman: ocirt is the OCI runtime (podman info)" {
+@test "podman: ocirt is the OCI runtime (podman info), with contrib/engines/containers.conf" {
+  grep -qx 'runtime = "ocirt"' "$ENG_DIR/containers.conf" || fail "$(cat "$ENG_DIR/containers.conf")"
+  # the configured default runtime, without --runtime
+  run timeout 60 podman info --format '{{.Host.OCIRuntime.Path}}'
+  [ "$output" = "$OCIRT" ] || fail "$output"
   run pm info --format '{{.Host.OCIRuntime.Path}}|{{.Host.OCIRuntime.Version}}'
   [ "$status" -eq 0 ]
   [[ $output == "$OCIRT|ocirt version "* ]] || fail "podman info: $output"
@@ -275,6 +273,25 @@ EOF
   eng_gate update
   load podman-gated
   gated_update
+}
+
+@test "README: two commands to a container under podman" {
+  local block second
+  block=$(awk '/^## Under podman/ {sec = 1} sec && /^```sh$/ {inside = 1; next} inside && /^```$/ {exit} inside' \
+    "$(eng_repo)/README.md")
+  [ "$(wc -l <<<"$block")" -eq 2 ] || fail "not two commands: $block"
+  [[ $(head -n 1 <<<"$block") == *"make -j2 && make install" ]] || fail "$block"
+  # The second, against the ocirt under test, this suite's storage, folder and cgroup parent.
+  second=$(tail -n 1 <<<"$block")
+  [[ $second == *"podman --runtime /usr/local/sbin/ocirt run --rm "* ]] || fail "$second"
+  second=${second//\/tmp\/ocirt-pm/$ENG_DIR/readme}
+  second=${second//\/usr\/local\/sbin\/ocirt/$OCIRT}
+  second=${second//run --rm /run --cgroup-parent /$ENG_CGROUP --rm }
+  cd "$(eng_repo)"
+  run timeout 120 bash -c "$second" </dev/null
+  [ "$status" -eq 0 ] || fail "$output"
+  [[ ${lines[-1]} =~ ^hello\ from\ [0-9a-f]{12}$ ]] || fail "$output"
+  pm rmi ocirt-busybox >/dev/null
 }
 
 @test "podman: nothing left behind" {
