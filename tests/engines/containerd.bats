@@ -89,6 +89,9 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
   path = "$ENG_DIR/opt"
 EOF
   eng_snapshot before
+  # the shim's socket folder (/run/containerd/s) and ctr's fifos (/run/containerd/fifo) are fixed
+  # paths: removed at the end when the suite made them
+  [ -e /run/containerd ] || touch "$ENG_DIR/made-run-containerd"
   containerd --config "$ENG_DIR/config.toml" >"$ENG_DIR/containerd.log" 2>&1 </dev/null 3>&- &
   echo $! >"$ENG_DIR/containerd.pid"
   eng_wait ct version >/dev/null 2>&1 || fail "containerd did not start: $(tail -5 "$ENG_DIR/containerd.log")"
@@ -123,6 +126,7 @@ teardown_file() {
   for p in $(eng_procs); do kill -KILL "$p" 2>/dev/null; done
   eng_umount_all
   eng_remove_cgroups
+  [ -e "$ENG_DIR/made-run-containerd" ] && rm -rf /run/containerd
   rm -rf "${ENG_DIR:?}"
 }
 
@@ -335,6 +339,10 @@ EOF
   [ ${#leaks[@]} -eq 0 ] || fail "left behind:" "${leaks[@]}"
   stop_containerd
   [ -z "$(eng_procs)" ] || fail "processes after containerd stopped: $(eng_procs)"
+  if [ -e "$ENG_DIR/made-run-containerd" ]; then
+    [ -z "$(find /run/containerd -type s -o -type p)" ] || fail "sockets or fifos: $(find /run/containerd)"
+    rm -rf /run/containerd
+  fi
   eng_remove_cgroups
   [ -z "$(eng_mounts)" ] || fail "mounts: $(eng_mounts)"
   local h

@@ -32,7 +32,7 @@ setup_file() {
   # runtime, plus the suite's own settings: the default ulimits (1048576 files and processes) fail
   # with EPERM on this kind of host and are pinned; no network; events, tmp and volumes private.
   sed -e "s|^ocirt = .*|ocirt = [\"$OCIRT\"]|" -e 's|^# runtime = "ocirt"|runtime = "ocirt"|' \
-    -e "/^\[engine\]\$/a cgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\nevents_logfile_path = \"$ENG_DIR/events.log\"\ntmp_dir = \"$ENG_DIR/tmp\"\nvolume_path = \"$ENG_DIR/volumes\"" \
+    -e "/^\[engine\]\$/a cgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\nevents_logfile_path = \"$ENG_DIR/events.log\"\ntmp_dir = \"$ENG_DIR/tmp\"\nvolume_path = \"$ENG_DIR/volumes\"\nlock_type = \"file\"" \
     "$(eng_repo)/contrib/engines/containers.conf" >"$ENG_DIR/engine.conf"
   cat - "$ENG_DIR/engine.conf" >"$ENG_DIR/containers.conf" <<EOF
 [containers]
@@ -51,6 +51,9 @@ EOF
   export CONTAINERS_REGISTRIES_CONF=$ENG_DIR/registries.conf
   : >"$ENG_DIR/registries.conf"
   eng_snapshot before
+  # podman's machine-wide files: its image metadata cache (`podman import` writes it whatever the
+  # storage root), removed at the end when the suite made it
+  [ -e /var/lib/containers ] || touch "$ENG_DIR/made-var-lib-containers"
   eng_busybox_rootfs "$ENG_DIR/rootfs"
   tar -C "$ENG_DIR/rootfs" -cf "$ENG_DIR/busybox.tar" .
   pm import -q "$ENG_DIR/busybox.tar" "$IMG" >/dev/null
@@ -64,6 +67,7 @@ teardown_file() {
   for p in $(eng_procs); do kill -KILL "$p" 2>/dev/null; done
   eng_umount_all
   eng_remove_cgroups
+  [ -e "$ENG_DIR/made-var-lib-containers" ] && rm -rf /var/lib/containers
   rm -rf "${ENG_DIR:?}"
 }
 
@@ -309,6 +313,11 @@ EOF
   eng_remove_cgroups
   [ -z "$(eng_mounts)" ] || fail "mounts: $(eng_mounts)"
   [ -z "$(eng_cgroups)" ] || fail "cgroups: $(eng_cgroups)"
+  # locks in tmp_dir (lock_type "file"), not in /dev/shm
+  [ -d "$ENG_DIR/tmp/locks" ] && [ ! -e /dev/shm/libpod_lock ] || fail "podman's locks: $(ls /dev/shm)"
+  if [ -e "$ENG_DIR/made-var-lib-containers" ]; then
+    rm -rf /var/lib/containers
+  fi
   local h
   for h in /sys/fs/cgroup/*/"$ENG_CGROUP"; do [ ! -d "$h" ] || fail "cgroup $h"; done
 }
