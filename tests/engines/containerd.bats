@@ -126,6 +126,7 @@ teardown_file() {
   for p in $(eng_procs); do kill -KILL "$p" 2>/dev/null; done
   eng_umount_all
   eng_remove_cgroups
+  [ ! -e "/run/netns/${ENG_DIR##*/}" ] || ip netns del "${ENG_DIR##*/}"
   [ -e "$ENG_DIR/made-run-containerd" ] && rm -rf /run/containerd
   rm -rf "${ENG_DIR:?}"
 }
@@ -281,6 +282,18 @@ EOF
   [ "${lines[3]}" = 1 ] || fail "more than lo in the network namespace: $output"
 }
 
+@test "containerd: a network namespace joined by path (/run/netns/NAME)" {
+  local ns=${ENG_DIR##*/} # removed by teardown_file too
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up # (a new namespace's lo is down)
+  run ctrun --rm --with-ns "network:/run/netns/$ns" "$IMG" netns1 sh -c 'ip link show lo | grep -o "LOOPBACK,UP"; readlink /proc/self/ns/net'
+  local inode
+  inode="net:[$(stat -L -c %i "/run/netns/$ns")]"
+  ip netns del "$ns"
+  [ "$status" -eq 0 ] || fail "$output"
+  [ "${lines[0]}" = LOOPBACK,UP ] && [ "${lines[1]}" = "$inode" ] || fail "$output"
+}
+
 @test "containerd: parallel runs" {
   local i pids=()
   for i in 1 2 3 4 5 6; do
@@ -329,7 +342,7 @@ EOF
   [ -z "$(ct t ls -q)" ] || fail "tasks: $(ct t ls -q)"
   local leaks=() c m p daemon
   daemon=$(cat "$ENG_DIR/containerd.pid")
-  while IFS= read -r c; do [ -n "$c" ] && leaks+=("ocirt state or netns: $c"); done < <(eng_new_since before)
+  while IFS= read -r c; do [ -n "$c" ] && leaks+=("netns $c"); done < <(eng_new_netns before)
   while IFS= read -r c; do [ -n "$c" ] && leaks+=("cgroup $c"); done < <(eng_cgroups)
   while IFS= read -r m; do [ -n "$m" ] && leaks+=("mount $m"); done < <(eng_mounts)
   for p in $(eng_procs); do

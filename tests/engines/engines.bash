@@ -11,7 +11,7 @@ bats_require_minimum_version 1.5.0
 eng_repo() { cd "$BATS_TEST_DIRNAME/../.." && pwd; }
 
 OCIRT=${OCIRT:-$(eng_repo)/ocirt}
-# ocirt's default state folder: engines never pass --root to podman's runtime.
+# ocirt's default state folder: podman never passes --root to its runtime.
 OCIRT_DEFAULT_ROOT=/run/ocirt
 
 fail() {
@@ -103,18 +103,16 @@ eng_procs() {
   return 0
 }
 
-# eng_snapshot NAME: what exists before the suite (netns, ocirt's default state), to diff at the end.
+# eng_snapshot NAME: the network namespaces that exist before the suite, to diff at the end.
 eng_snapshot() {
-  { ip netns list 2>/dev/null | awk '{print "netns", $1}'
-    ls -1 "$OCIRT_DEFAULT_ROOT" 2>/dev/null | sed 's/^/state /'; } | sort >"$ENG_DIR/$1"
+  ip netns list 2>/dev/null | awk '{ print $1 }' | sort >"$ENG_DIR/$1"
 }
 
-# eng_new_since NAME: what appeared since eng_snapshot NAME and is an engine's: a netns the engines
-# name (podman's netns-UUID, CNI's cni-UUID) or ocirt state of a 64-hex id (other tests on this
-# machine use other names).
-eng_new_since() {
+# eng_new_netns NAME: network namespaces made since eng_snapshot NAME as the engines name them
+# (podman's netns-UUID, CNI's cni-UUID) or as the suites do (ocirt-pm.*, ocirt-ct.*).
+eng_new_netns() {
   eng_snapshot now
-  comm -13 "$ENG_DIR/$1" "$ENG_DIR/now" | grep -E '^(state [0-9a-f]{64}$|netns (netns|cni)-)' || true
+  comm -13 "$ENG_DIR/$1" "$ENG_DIR/now" | grep -E '^(netns-|cni-|ocirt-(pm|ct)\.)' || true
 }
 
 # eng_wait COMMAND...: retry COMMAND for up to 10 s.

@@ -67,6 +67,7 @@ teardown_file() {
   for p in $(eng_procs); do kill -KILL "$p" 2>/dev/null; done
   eng_umount_all
   eng_remove_cgroups
+  [ ! -e "/run/netns/${ENG_DIR##*/}" ] || ip netns del "${ENG_DIR##*/}"
   [ -e "$ENG_DIR/made-var-lib-containers" ] && rm -rf /var/lib/containers
   rm -rf "${ENG_DIR:?}"
 }
@@ -239,6 +240,18 @@ EOF
   [ "${lines[3]}" = 1 ] || fail "more than lo in the network namespace: $output"
 }
 
+@test "podman: a network namespace joined by path (/run/netns/NAME)" {
+  local ns=${ENG_DIR##*/} # removed by teardown_file too
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up # (a new namespace's lo is down)
+  run prun --rm --network "ns:/run/netns/$ns" "$IMG" sh -c 'ip link show lo | grep -o "LOOPBACK,UP"; readlink /proc/self/ns/net'
+  local inode
+  inode="net:[$(stat -L -c %i "/run/netns/$ns")]"
+  ip netns del "$ns"
+  [ "$status" -eq 0 ] || fail "$output"
+  [ "${lines[0]}" = LOOPBACK,UP ] && [ "${lines[1]}" = "$inode" ] || fail "$output"
+}
+
 @test "podman: parallel runs" {
   local i pids=()
   for i in 1 2 3 4 5 6; do
@@ -303,7 +316,12 @@ EOF
   pm rmi -af >/dev/null
   [ -z "$(pm ps -aq)" ]
   local leaks=() c m p
-  while IFS= read -r c; do [ -n "$c" ] && leaks+=("ocirt state or netns: $c"); done < <(eng_new_since before)
+  while IFS= read -r c; do [ -n "$c" ] && leaks+=("netns $c"); done < <(eng_new_netns before)
+  # every container podman made (its event log): no ocirt state left in the default root
+  local ids
+  ids=$(jq -r 'select(.Type == "container" and .Status == "create") | .ID' "$ENG_DIR/events.log" | sort -u)
+  [ "$(wc -l <<<"$ids")" -ge 20 ] || fail "only $(wc -l <<<"$ids") containers in podman's event log"
+  for c in $ids; do [ ! -e "$OCIRT_DEFAULT_ROOT/$c" ] || leaks+=("ocirt state $OCIRT_DEFAULT_ROOT/$c"); done
   while IFS= read -r c; do [[ $c == */libpod-* ]] && leaks+=("cgroup $c"); done < <(eng_cgroups)
   while IFS= read -r m; do [[ $m == */merged || $m == */shm ]] && leaks+=("mount $m"); done < <(eng_mounts)
   for p in $(eng_procs); do leaks+=("process $p: $(tr '\0' ' ' <"/proc/$p/cmdline")"); done
