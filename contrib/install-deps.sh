@@ -20,6 +20,11 @@ PACKAGES="
 PACKAGES="$PACKAGES
   qemu-system-x86 qemu-system-data cpio kmod xz-utils dmsetup e2fsprogs diffutils tar mount
 "
+# The engine suites (tests/engines/): podman with conmon, and containerd with ctr and its runc shim,
+# each pointed at ocirt; man-db and groff-base render the man pages (tests/man.bats).
+PACKAGES="$PACKAGES
+  podman conmon containerd man-db groff-base
+"
 
 command -v apt-get >/dev/null 2>&1 || {
   echo "$prog: apt-get not found: this script is for Debian and its derivatives" >&2

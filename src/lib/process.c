@@ -196,10 +196,16 @@ int process_find_executable(const oci_process *p, char **out, ocirt_error *err)
   const char *arg0 = p->args[0];
   if (strchr(arg0, '/')) {
     struct stat st;
-    if (stat(arg0, &st) < 0)
-      return error_set(err, errno, "exec: \"%s\": stat %s", arg0, arg0);
+    /* Engines map Go's lower-case wording to exit statuses: docker and podman "no such file or
+     * directory" to 127, "permission denied" to 126. */
+    if (stat(arg0, &st) < 0) {
+      int saved = errno;
+      if (saved == ENOENT)
+        return error_take(err, saved, xasprintf("exec: \"%s\": stat %s: no such file or directory", arg0, arg0));
+      return error_set(err, saved, "exec: \"%s\": stat %s", arg0, arg0);
+    }
     if (!S_ISREG(st.st_mode) || access(arg0, X_OK) < 0)
-      return error_set(err, EACCES, "exec: \"%s\"", arg0);
+      return error_take(err, EACCES, xasprintf("exec: \"%s\": permission denied", arg0));
     *out = xstrdup(arg0);
     return 0;
   }
