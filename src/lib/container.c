@@ -586,7 +586,9 @@ static int do_create(const ocirt_runtime *rt, const char *id, const create_optio
   if (cgroup_path_for(spec->linux_ ? spec->linux_->cgroups_path : NULL, id, &c->cgroup_path, err) < 0)
     return -1;
   if (spec->linux_ && spec->linux_->seccomp) {
-    if (seccomp_filter_build(spec->linux_->seccomp, &c->seccomp, err) < 0)
+    /* hidden, and no container id (no `@` in ids): never listed or taken for a container */
+    cleanup_free char *cache = xasprintf("%s/.seccomp@cache", rt->root);
+    if (seccomp_filter_build_cached(cache, spec->linux_->seccomp, &c->seccomp, err) < 0)
       return -1;
     if (seccomp_filter_has_notify(c->seccomp)) {
       c->seccomp_listener = seccomp_listener_connect(spec->linux_->seccomp->listener_path, err);
