@@ -34,7 +34,7 @@ assert_bench_clean() {
   rows=$(table_rows)
   for metric in "run /bin/true, wall" "run /bin/true, CPU" "create+start+wait+delete, wall" \
     "create+start+wait+delete, CPU" "exec /bin/true, wall" "exec /bin/true, CPU" "peak RSS (run)" \
-    "throughput, 2 at once (higher is better)" "binary size"; do
+    "throughput, 2 at once (higher is better)" "binary size (stripped)"; do
     grep -q "^$metric|" <<<"$rows" || fail "no row \"$metric\" in: $output"
   done
   while IFS='|' read -r -a cells; do

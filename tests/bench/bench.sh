@@ -103,14 +103,19 @@ done
 
 # --- the bundle -----------------------------------------------------------------------------------
 W=$(mktemp -d /tmp/ocirt-bench.XXXXXX)
+# State roots on a tmpfs, as /run/ocirt, /run/crun and /run/runc are (a disk file system's inode
+# allocation would weigh on every runtime's state files).  Private: gone with the namespace.
+mkdir "$W/roots"
+mount -t tmpfs -o mode=0700,size=64m ocirt-bench-roots "$W/roots"
 LOG=$W/log
 SLEEPERS=()
 cleanup() {
   local r id
   for id in "${SLEEPERS[@]}"; do
     r=${id%%:*}
-    "${BIN[$r]}" --root "$W/root-$r" delete --force "${id#*:}" >/dev/null 2>&1 || true
+    "${BIN[$r]}" --root "$W/roots/$r" delete --force "${id#*:}" >/dev/null 2>&1 || true
   done
+  umount "$W/roots" 2>/dev/null || true
   rm -rf "$W"
 }
 trap cleanup EXIT
@@ -125,7 +130,7 @@ jq --arg r "$B/rootfs" '.root.path = $r | .process.args = ["sleep", "1000000"]' 
 rt() {
   local r=$1
   shift
-  "${BIN[$r]}" --root "$W/root-$r" "$@"
+  "${BIN[$r]}" --root "$W/roots/$r" "$@"
 }
 # measure_into FILE -- STEP...: append "wall cpu rss" of the steps to FILE
 measure_into() {
@@ -139,13 +144,13 @@ order() {
   for ((k = 0; k < n; k++)); do echo "${RT[(i + k) % n]}"; done
 }
 step_run() { # step_run RUNTIME ID: the measured command for one `run`
-  if [ "$1" = floor ]; then echo "$FLOOR run $B/rootfs"; else echo "${BIN[$1]} --root $W/root-$1 run --bundle $B $2"; fi
+  if [ "$1" = floor ]; then echo "$FLOOR run $B/rootfs"; else echo "${BIN[$1]} --root $W/roots/$1 run --bundle $B $2"; fi
 }
 
 # --- measurements ---------------------------------------------------------------------------------
 note "N=$N, parallel=$PAR, runtimes: ${RT[*]}; work folder $W"
 for r in "${RT[@]}"; do
-  [ "$r" = floor ] || mkdir -p "$W/root-$r"
+  [ "$r" = floor ] || mkdir -p "$W/roots/$r"
   # shellcheck disable=SC2046 # the step is word-split on purpose (no spaces in any path here)
   measure_into /dev/null $(step_run "$r" "$P-warm-$r") # page cache, first-run effects
 done
@@ -162,7 +167,7 @@ note "create + start + wait + delete"
 for ((i = 0; i < N; i++)); do
   for r in $(order "$i"); do
     [ "$r" != floor ] || continue
-    set -- "${BIN[$r]}" --root "$W/root-$r"
+    set -- "${BIN[$r]}" --root "$W/roots/$r"
     measure_into "$W/life.$r" "$@" create --bundle "$B" "$P-l$i-$r" -- "$@" start "$P-l$i-$r" -- @wait -- "$@" delete "$P-l$i-$r"
   done
 done
@@ -172,7 +177,7 @@ floor_target=
 for r in "${RT[@]}"; do
   [ "$r" != floor ] || continue
   id=$P-sleeper-$r
-  set -- "${BIN[$r]}" --root "$W/root-$r"
+  set -- "${BIN[$r]}" --root "$W/roots/$r"
   # create and start through measure, so the detached init never holds a pipe of ours
   "$MEASURE" "$@" create --bundle "$W/sleeper" "$id" -- "$@" start "$id" >/dev/null 2>>"$LOG" ||
     die "$r could not start the exec target: $(tail -3 "$LOG")"
@@ -184,7 +189,7 @@ for ((i = 0; i < N; i++)); do
     if [ "$r" = floor ]; then # joins the first runtime's container (none: no floor number)
       [ -z "$floor_target" ] || measure_into "$W/exec.$r" "$FLOOR" exec "$floor_target"
     else
-      measure_into "$W/exec.$r" "${BIN[$r]}" --root "$W/root-$r" exec "$P-sleeper-$r" /bin/true
+      measure_into "$W/exec.$r" "${BIN[$r]}" --root "$W/roots/$r" exec "$P-sleeper-$r" /bin/true
     fi
   done
 done
@@ -232,7 +237,16 @@ row() { # row METRIC UNIT FILE-PREFIX COLUMN SCALE
   printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "${v[@]}" \
     "$(ratio "${v[0]}" "${v[1]}")" "$(ratio "${v[0]}" "${v[2]}")" "$(ratio "${v[0]}" "${v[3]}")"
 }
-size_kib() { if [ -n "${BIN[$1]:-}" ]; then echo $(($(stat -L -c %s "${BIN[$1]}") / 1024)); else echo -; fi; }
+# stripped, as distributions ship them (a build tree's ocirt carries its debug information)
+size_kib() {
+  [ -n "${BIN[$1]:-}" ] || {
+    echo -
+    return
+  }
+  local f=${BIN[$1]}
+  if command -v strip >/dev/null && strip -o "$W/stripped" "$f" 2>/dev/null; then f=$W/stripped; fi
+  echo $(($(stat -L -c %s "$f") / 1024))
+}
 
 version() { "$1" --version 2>/dev/null | head -1 | tr -d '\n' || true; }
 echo
