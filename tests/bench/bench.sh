@@ -265,7 +265,7 @@ row "peak RSS (run)" MiB run 3 1024
 row "throughput, $PAR at once (higher is better)" containers/s par 1 1
 v=()
 for r in ocirt crun runc floor; do v+=("$(cell "$r" "$(size_kib "$r")")"); done
-printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "binary size" KiB "${v[@]}" \
+printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "binary size (stripped)" KiB "${v[@]}" \
   "$(ratio "${v[0]}" "${v[1]}")" "$(ratio "${v[0]}" "${v[2]}")" "$(ratio "${v[0]}" "${v[3]}")"
 # More rows (device-mapper rootfs create times, from the VM harness) come from hook scripts.
 extra=${OCIRT_BENCH_EXTRA:-$(ls "$here"/extra-*.sh 2>/dev/null || true)}
