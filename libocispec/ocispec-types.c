@@ -358,7 +358,7 @@ static const oci_field seccomp_fields[] = {
   OBJECT_ARRAY(syscalls, "syscalls", seccomp_syscall),
 };
 #undef T
-static TYPE(seccomp);
+TYPE(seccomp); /* exported: the seccomp filter cache keys on it */
 
 #define T oci_personality
 static const oci_field personality_fields[] = {

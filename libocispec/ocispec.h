@@ -498,8 +498,9 @@ extern const oci_type oci_process_type;          /* exec --process FILE */
 extern const oci_type oci_state_type;            /* `ocirt state` output, and the hooks' stdin */
 extern const oci_type oci_container_status_type; /* ocirt's own state file */
 extern const oci_type oci_features_type;         /* `ocirt features` output */
-extern const oci_type oci_resources_type;
-extern const oci_type oci_dm_pool_type;         /* a device-mapper pool's metadata */        /* `ocirt update --resources FILE` */
+extern const oci_type oci_resources_type;        /* `ocirt update --resources FILE` */
+extern const oci_type oci_dm_pool_type;          /* a device-mapper pool's metadata */
+extern const oci_type oci_seccomp_type;          /* linux.seccomp (the filter cache's key) */
 
 /* Parse `len` bytes of JSON into a new object of type `type`.  `docname` starts every error message
  * (e.g. "config.json").  On error returns NULL and sets *err to a malloc'd message.  The JSON must be

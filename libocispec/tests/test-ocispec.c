@@ -875,6 +875,21 @@ static void test_other_documents(void)
              "\"unified\":{\"memory.max\":\"max\"}}"),
      "resources: optional integers written only when set, booleans always");
   oci_free(&oci_resources_type, res);
+
+  /* linux.seccomp alone: ocirt's seccomp filter cache keys on its generated JSON, which must hold
+   * every member the compiler reads */
+  oci_seccomp *sc = parse_as(&oci_seccomp_type, "seccomp",
+                             "{'defaultAction':'SCMP_ACT_ERRNO','defaultErrnoRet':1,'architectures':['SCMP_ARCH_X86_64'],"
+                             "'flags':['SECCOMP_FILTER_FLAG_LOG'],'listenerPath':'/l',"
+                             "'syscalls':[{'names':['kill'],'action':'SCMP_ACT_ALLOW','errnoRet':2,"
+                             "'args':[{'index':1,'value':9,'valueTwo':3,'op':'SCMP_CMP_EQ'}]}]}");
+  ok(sc && generates(&oci_seccomp_type, sc, false, NULL,
+                     "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":1,"
+                     "\"architectures\":[\"SCMP_ARCH_X86_64\"],\"flags\":[\"SECCOMP_FILTER_FLAG_LOG\"],"
+                     "\"listenerPath\":\"/l\",\"syscalls\":[{\"names\":[\"kill\"],\"action\":\"SCMP_ACT_ALLOW\","
+                     "\"errnoRet\":2,\"args\":[{\"index\":1,\"value\":9,\"valueTwo\":3,\"op\":\"SCMP_CMP_EQ\"}]}]}"),
+     "seccomp: every member the filter compiler reads is generated");
+  oci_free(&oci_seccomp_type, sc);
 }
 
 static void test_generate_edges(void)

@@ -41,7 +41,18 @@ static int read_hierarchies(ocirt_error *err)
     char *type = strtok_r(sep + 3, " ", &save);
     (void) strtok_r(NULL, " ", &save); /* source */
     char *super_opts = strtok_r(NULL, " ", &save);
-    if (fields[4] == NULL || type == NULL || strcmp(fields[3], "/") != 0)
+    if (fields[4] == NULL || type == NULL)
+      continue;
+    /* A later mount on the same point hides a hierarchy (e.g. a tmpfs over /sys/fs/cgroup/unified
+     * in a private mount namespace): forget it, or its cgroups would be made in the tmpfs. */
+    for (size_t i = 0; i < n_hierarchies; i++)
+      if (strcmp(hierarchies[i].mountpoint, fields[4]) == 0) {
+        free(hierarchies[i].mountpoint);
+        free(hierarchies[i].name);
+        memmove(&hierarchies[i], &hierarchies[i + 1], (--n_hierarchies - i) * sizeof(*hierarchies));
+        i--;
+      }
+    if (strcmp(fields[3], "/") != 0)
       continue;
     bool unified = strcmp(type, "cgroup2") == 0;
     if (!unified && strcmp(type, "cgroup") != 0)
@@ -61,11 +72,9 @@ static int read_hierarchies(ocirt_error *err)
     hierarchies = xrealloc(hierarchies, (n_hierarchies + 1) * sizeof(*hierarchies));
     hierarchies[n_hierarchies++]
         = (cgroup_hierarchy) { .mountpoint = xstrdup(fields[4]), .name = steal_ptr(&name), .unified = unified };
-    if (unified)
-      v2 = true;
-    else
-      v1 = true;
   }
+  for (size_t i = 0; i < n_hierarchies; i++)
+    *(hierarchies[i].unified ? &v2 : &v1) = true;
   host_mode = v1 && v2 ? CGROUP_MODE_HYBRID : v1 ? CGROUP_MODE_V1 : v2 ? CGROUP_MODE_UNIFIED : CGROUP_MODE_NONE;
   hierarchies_read = true;
   return 0;

@@ -599,7 +599,9 @@ static int do_create(const ocirt_runtime *rt, const char *id, const create_optio
   if (!rt->no_cgroups && container_cgroup_path(rt, spec, id, &c->cgroup_path, err) < 0)
     return -1;
   if (spec->linux_ && spec->linux_->seccomp) {
-    if (seccomp_filter_build(spec->linux_->seccomp, &c->seccomp, err) < 0)
+    /* hidden, and no container id (no `@` in ids): never listed or taken for a container */
+    cleanup_free char *cache = xasprintf("%s/.seccomp@cache", rt->root);
+    if (seccomp_filter_build_cached(cache, spec->linux_->seccomp, &c->seccomp, err) < 0)
       return -1;
     if (seccomp_filter_has_notify(c->seccomp)) {
       c->seccomp_listener = seccomp_listener_connect(spec->linux_->seccomp->listener_path, err);
@@ -756,7 +758,8 @@ static int wait_for_exec(int report_fd, ocirt_error *err)
   return 0;
 }
 
-static int start_locked(container_handle *h, ocirt_error *err)
+/* `known`: the config when the caller has it parsed already (run), else read from the state folder. */
+static int start_locked(container_handle *h, const oci_spec *known, ocirt_error *err)
 {
   if (state_load(h, err) < 0)
     return -1;
@@ -764,9 +767,10 @@ static int start_locked(container_handle *h, ocirt_error *err)
   const char *status = state_live_status(h, &alive);
   if (strcmp(status, "created") != 0)
     return error_set(err, 0, "cannot start a container that is %s", status);
-  oci_spec *spec = NULL;
-  if (load_saved_config(h, &spec, err) < 0)
+  oci_spec *loaded = NULL;
+  if (known == NULL && load_saved_config(h, &loaded, err) < 0)
     return -1;
+  const oci_spec *spec = known ? known : loaded;
   cleanup_close int report = -1;
   if (spec->hooks && spec->hooks->start_container_len)
     report = openat(h->dir_fd, STATE_START_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -778,7 +782,7 @@ static int start_locked(container_handle *h, ocirt_error *err)
   else if (write_all(fifo, "0", 1) < 0)
     ret = error_set(err, errno, "write exec.fifo");
   if (ret < 0) {
-    oci_spec_free(spec);
+    oci_spec_free(loaded);
     return -1;
   }
   unlinkat(h->dir_fd, STATE_FIFO, 0);
@@ -798,14 +802,14 @@ static int start_locked(container_handle *h, ocirt_error *err)
       ret = -1;
     }
   }
-  oci_spec_free(spec);
+  oci_spec_free(loaded);
   return ret;
 }
 
 int container_start(const ocirt_runtime *rt, const char *id, ocirt_error *err)
 {
   cleanup_handle container_handle h = CONTAINER_HANDLE_INIT;
-  if (state_open(rt->root, id, true, &h, err) < 0 || start_locked(&h, err) < 0)
+  if (state_open(rt->root, id, true, &h, err) < 0 || start_locked(&h, NULL, err) < 0)
     return error_wrap(err, "start %s", id);
   return 0;
 }
@@ -1088,7 +1092,7 @@ int container_run(const ocirt_runtime *rt, const char *id, const create_options 
   c.pid = -1; /* from here the container is a real one: delete, not create_undo, removes it */
   cleanup_close int master = -1; /* foreground with a terminal: the init sent it before READY */
   if ((c.tty.parent_fd >= 0 && terminal_recv_fd(c.tty.parent_fd, &master, NULL, err) < 0)
-      || start_locked(&c.state, err) < 0) {
+      || start_locked(&c.state, c.cfg.spec, err) < 0) {
     error_wrap(err, "run %s", id);
     cleanup_error ocirt_error ignored = { 0 };
     delete_locked(rt, &c.state, true, false, &ignored);

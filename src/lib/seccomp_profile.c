@@ -12,8 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 
@@ -120,6 +123,13 @@ int seccomp_filter_build(const oci_seccomp *cfg, seccomp_filter **out, ocirt_err
   (void) cfg;
   *out = NULL;
   return error_set(err, 0, ".linux.seccomp: this ocirt was built without seccomp (configure --disable-seccomp)");
+}
+
+int seccomp_filter_build_cached(const char *cache_dir, const oci_seccomp *cfg, seccomp_filter **out,
+                                ocirt_error *err)
+{
+  (void) cache_dir;
+  return seccomp_filter_build(cfg, out, err);
 }
 
 #else
@@ -347,6 +357,110 @@ int seccomp_filter_build(const oci_seccomp *cfg, seccomp_filter **out, ocirt_err
   if (export_bpf(ctx, f, err) < 0)
     return -1;
   *out = steal_ptr(&f);
+  return 0;
+}
+
+/* ---- the cache of compiled filters ------------------------------------------------------------ */
+
+/* File: "ocirt-seccomp 1\n", u32 key length, the key, u64 flags, u8 notify, the instructions. */
+#define CACHE_MAGIC "ocirt-seccomp 1\n"
+#define CACHE_MAX (1 << 20)
+
+/* Everything the compiled program depends on: the profile, and who compiles it for which kernel. */
+static char *cache_key(const oci_seccomp *cfg, size_t *len)
+{
+  cleanup_free char *json = oci_generate(&oci_seccomp_type, cfg, false, NULL);
+  if (json == NULL)
+    return NULL;
+  struct utsname u;
+  if (uname(&u) < 0)
+    return NULL;
+  const struct scmp_version *v = seccomp_version();
+  char *key = xasprintf("%s %s %s %s|libseccomp %u.%u.%u|%s %s %s|%s", PACKAGE_VERSION, OCIRT_COMMIT, __DATE__,
+                        __TIME__, v->major, v->minor, v->micro, u.sysname, u.release, u.machine, json);
+  *len = strlen(key);
+  return key;
+}
+
+/* FNV-1a: only picks the file name; the key inside decides. */
+static uint64_t key_hash(const char *key, size_t len)
+{
+  uint64_t h = 14695981039346656037ULL;
+  for (size_t i = 0; i < len; i++)
+    h = (h ^ (unsigned char) key[i]) * 1099511628211ULL;
+  return h;
+}
+
+static seccomp_filter *cache_read(int dir, const char *name, const char *key, size_t key_len)
+{
+  cleanup_close int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  /* ours alone: root's (whoever runs us), written by no one else */
+  if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)
+      || st.st_size > CACHE_MAX)
+    return NULL;
+  size_t head = strlen(CACHE_MAGIC) + 4 + key_len + 8 + 1, size = (size_t) st.st_size;
+  if (size <= head || (size - head) % sizeof(struct sock_filter) != 0)
+    return NULL;
+  cleanup_free char *buf = xmalloc(size);
+  if (read_all(fd, buf, size) != (ssize_t) size)
+    return NULL;
+  uint32_t klen;
+  memcpy(&klen, buf + strlen(CACHE_MAGIC), 4);
+  char *p = buf + strlen(CACHE_MAGIC) + 4;
+  if (memcmp(buf, CACHE_MAGIC, strlen(CACHE_MAGIC)) != 0 || klen != key_len || memcmp(p, key, key_len) != 0)
+    return NULL;
+  p += key_len;
+  seccomp_filter *f = xcalloc(1, sizeof(*f));
+  uint64_t flags;
+  memcpy(&flags, p, 8);
+  f->flags = (unsigned long) flags;
+  f->notify = p[8] != 0;
+  f->len = (size - head) / sizeof(struct sock_filter);
+  f->insns = xmalloc(size - head);
+  memcpy(f->insns, p + 9, size - head);
+  return f;
+}
+
+static void cache_write(int dir, const char *name, const char *key, size_t key_len, const seccomp_filter *f)
+{
+  size_t insns = f->len * sizeof(struct sock_filter);
+  size_t size = strlen(CACHE_MAGIC) + 4 + key_len + 8 + 1 + insns;
+  cleanup_free char *buf = xmalloc(size);
+  char *p = buf;
+  uint32_t klen = (uint32_t) key_len;
+  uint64_t flags = f->flags;
+  memcpy(p, CACHE_MAGIC, strlen(CACHE_MAGIC));
+  p += strlen(CACHE_MAGIC);
+  memcpy(p, &klen, 4);
+  memcpy(p + 4, key, key_len);
+  p += 4 + key_len;
+  memcpy(p, &flags, 8);
+  p[8] = f->notify;
+  memcpy(p + 9, f->insns, insns);
+  cleanup_error ocirt_error ignored = { 0 };
+  write_file_atomic_at(dir, name, buf, size, 0600, &ignored); /* a cache: failing to write is no error */
+}
+
+int seccomp_filter_build_cached(const char *cache_dir, const oci_seccomp *cfg, seccomp_filter **out,
+                                ocirt_error *err)
+{
+  *out = NULL;
+  size_t key_len = 0;
+  cleanup_free char *key = cache_key(cfg, &key_len);
+  if (key == NULL || key_len > CACHE_MAX / 2)
+    return seccomp_filter_build(cfg, out, err);
+  cleanup_close int dir = open(cache_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dir < 0 && errno == ENOENT && mkdir(cache_dir, 0700) == 0)
+    dir = open(cache_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  char name[32];
+  snprintf(name, sizeof(name), "%016llx", (unsigned long long) key_hash(key, key_len));
+  if (dir >= 0 && (*out = cache_read(dir, name, key, key_len)) != NULL)
+    return 0;
+  if (seccomp_filter_build(cfg, out, err) < 0)
+    return -1;
+  if (dir >= 0)
+    cache_write(dir, name, key, key_len, *out);
   return 0;
 }
 

@@ -17,6 +17,14 @@ typedef struct seccomp_filter seccomp_filter;
 int seccomp_filter_build(const oci_seccomp *cfg, seccomp_filter **out, ocirt_error *err);
 void seccomp_filter_free(seccomp_filter *f);
 
+/* The same, through a cache in the folder `cache_dir` (made if missing, inside an existing parent):
+ * a filter compiled before from the same profile, by the same ocirt build, libseccomp and kernel
+ * release, is read back instead of compiled again (libseccomp takes milliseconds for the default
+ * profile).  The whole key is stored and compared, so a hash collision never serves a wrong
+ * filter.  Any cache problem falls back to compiling; only a config error is an error. */
+int seccomp_filter_build_cached(const char *cache_dir, const oci_seccomp *cfg, seccomp_filter **out,
+                                ocirt_error *err);
+
 /* Whether the filter has SCMP_ACT_NOTIFY rules, whose listener fd goes to cfg->listenerPath. */
 bool seccomp_filter_has_notify(const seccomp_filter *f);
 
