@@ -158,7 +158,7 @@ args=(-bios "$bios" -accel tcg,thread=multi -cpu "${OCIRT_VM_CPU:-max}" -smp 2 -
 # quiet: only errors on the console.  The rest trims a boot under software emulation (3-8 s): no
 # crypto self-tests (the KDF one runs even so: 1.5 s), no LSM (none on the host either), no
 # speculation mitigations (page table switches cost much under TCG).
-append="console=ttyS0 quiet loglevel=3 panic=-1 cryptomgr.notests initcall_blacklist=crypto_kdf108_init"
+append="console=ttyS0 quiet loglevel=3 panic=-1 no_timer_check cryptomgr.notests initcall_blacklist=crypto_kdf108_init"
 append="$append apparmor=0 selinux=0 mitigations=off"
 [ "$cgroup" = 1 ] || append="$append cgroup_no_v1=all"
 # more kernel arguments, to debug a boot: OCIRT_VM_APPEND="loglevel=7 printk.time=1" (after quiet)
