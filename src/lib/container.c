@@ -945,6 +945,9 @@ static int kill_and_wait(container_handle *h, const char *cgroup_path, ocirt_err
   cleanup_close int pidfd = h->status ? open_init_pidfd(h->status) : -1;
   if (pidfd >= 0) {
     syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    cleanup_error ocirt_error ignored = { 0 };
+    cgroup_kill_all(cgroup_path, SIGKILL, &ignored);
+    cgroup_thaw(cgroup_path); /* after the signals: a frozen process dies only once thawed */
     if (!wait_pidfd(pidfd, 10000))
       return error_set(err, ETIMEDOUT, "container init (pid %d) did not exit after SIGKILL", h->status->pid);
   }
@@ -954,6 +957,7 @@ static int kill_and_wait(container_handle *h, const char *cgroup_path, ocirt_err
     int n = cgroup_kill_all(cgroup_path, SIGKILL, &ignored);
     if (n <= 0)
       return 0;
+    cgroup_thaw(cgroup_path);
     struct timespec ts = { 0, 10 * 1000 * 1000 };
     nanosleep(&ts, NULL);
   }
