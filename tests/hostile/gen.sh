@@ -110,7 +110,7 @@ done
 rest() { jq -c . "$base" | cut -c2-; } # the base config without its opening brace
 rep() { head -c "$2" /dev/zero | tr '\0' "$1"; }
 repstr() { local s; printf -v s '%*s' "$2" ''; printf '%s' "${s// /$1}"; }
-for depth in 100 10000 500000; do
+for depth in 100 10000 100000; do
   { printf '{"x-unknown":'; rep '[' "$depth"; rep ']' "$depth"; printf ','; rest; } | emit "nesting depth $depth in an unknown key"
   { printf '{"annotations":{"deep":'; rep '[' "$depth"; rep ']' "$depth"; printf '},'; rest; } | emit "nesting depth $depth in annotations"
   { printf '{"process":'; repstr '{"a":' "$depth"; printf 1; rep '}' "$depth"; printf ','; rest; } |
