@@ -10,7 +10,9 @@ PACKAGES="
   libyajl-dev libseccomp-dev libcap-dev libdevmapper-dev
   busybox-static bats jq iproute2 procps util-linux
   bsdutils python3 runc crun
+  clang libclang-rt-14-dev valgrind
 "
+# clang and libclang-rt-14-dev: the libFuzzer targets (fuzz/); valgrind: tests/valgrind.bats.
 # runc and crun: the tests only call their `spec` subcommand (bundle compatibility); bsdutils'
 # `script` and python3's pty module give the terminal tests a pty of their own.
 # The VM test harness (tests/vm/): qemu under software emulation booting Debian's kernel (fetched by

@@ -591,3 +591,25 @@ int cgroup_systemd_path(const char *cgroups_path, const char *id, char **out, oc
   *out = *dir ? xasprintf("%s/%s", dir, unit) : xstrdup(unit);
   return 0;
 }
+
+/* A frozen task does not die of SIGKILL until it is thawed: delete --force sends the signal, then
+ * thaws (v1 freezer.state, v2 cgroup.freeze), so nothing of the container runs in between. */
+void cgroup_thaw(const char *path)
+{
+  const cgroup_hierarchy *hs;
+  size_t n;
+  cleanup_error ocirt_error ignored = { 0 };
+  if (cgroup_hierarchies(&hs, &n, NULL, &ignored) < 0)
+    return;
+  static const struct {
+    const char *file, *value;
+  } thaw[] = { { "freezer.state", "THAWED" }, { "cgroup.freeze", "0" } };
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < sizeof(thaw) / sizeof(thaw[0]); j++) {
+      cleanup_free char *file = xasprintf("%s/%s/%s", hs[i].mountpoint, path, thaw[j].file);
+      if (access(file, W_OK) == 0) {
+        cleanup_error ocirt_error e = { 0 };
+        write_file_at(AT_FDCWD, file, thaw[j].value, &e);
+      }
+    }
+}

@@ -32,6 +32,8 @@ int cgroup_create(const char *path, ocirt_error *err);
 /* Move pid into the container's cgroup in every hierarchy. */
 int cgroup_enter(const char *path, pid_t pid, ocirt_error *err);
 /* Signal every process in the cgroup; returns how many were signalled. */
+/* Thaw a frozen cgroup (v1 freezer or v2 cgroup.freeze), best effort: delete --force kills it. */
+void cgroup_thaw(const char *path);
 int cgroup_kill_all(const char *path, int sig, ocirt_error *err);
 /* The pids in the cgroup (any hierarchy that has them). */
 int cgroup_pids(const char *path, pid_t **pids, size_t *n, ocirt_error *err);

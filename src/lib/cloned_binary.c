@@ -12,6 +12,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -26,14 +28,34 @@
 
 extern char **environ;
 
+#define FALLBACK_FD_ENV "_OCIRT_CLONED_FD"
+
+/* After the execve fallback: close the memfd we were exec'd from (only if it is such a sealed fd),
+ * so no container process inherits it. */
+static void close_fallback_fd(void)
+{
+  const char *v = getenv(FALLBACK_FD_ENV);
+  if (v == NULL)
+    return;
+  int64_t fd;
+  if (parse_int64(v, &fd) == 0 && fd > 2 && fd < 1 << 20) {
+    int seals = fcntl((int) fd, F_GET_SEALS);
+    if (seals >= 0 && (seals & REQUIRED_SEALS) == REQUIRED_SEALS)
+      close((int) fd);
+  }
+  unsetenv(FALLBACK_FD_ENV);
+}
+
 int cloned_binary_ensure(char **argv, ocirt_error *err)
 {
   cleanup_close int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   if (exe < 0)
     return error_set(err, errno, "open /proc/self/exe");
   int seals = fcntl(exe, F_GET_SEALS);
-  if (seals >= 0 && (seals & REQUIRED_SEALS) == REQUIRED_SEALS)
+  if (seals >= 0 && (seals & REQUIRED_SEALS) == REQUIRED_SEALS) {
+    close_fallback_fd();
     return 0;
+  }
 
   /* Kernels with vm.memfd_noexec want MFD_EXEC said out loud; older ones do not know the flag. */
   cleanup_close int copy = memfd_create("ocirt", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
@@ -55,5 +77,16 @@ int cloned_binary_ensure(char **argv, ocirt_error *err)
   if (fcntl(copy, F_ADD_SEALS, REQUIRED_SEALS) < 0)
     return error_set(err, errno, "seal the memfd copy of ocirt");
   syscall(SYS_execveat, copy, "", argv, environ, AT_EMPTY_PATH);
-  return error_set(err, errno, "re-execute ocirt from its sealed copy");
+  int saved = errno;
+  /* Where execveat with an empty path is not supported (valgrind says ENOENT), exec the same memfd
+   * by its /proc/self/fd path.  The fd must then survive the exec (a launcher such as valgrind's
+   * opens that path again after it), so the copy is told its number and closes it. */
+  char path[64], num[16];
+  snprintf(path, sizeof(path), "/proc/self/fd/%d", copy);
+  snprintf(num, sizeof(num), "%d", copy);
+  if (fcntl(copy, F_SETFD, 0) == 0 && setenv(FALLBACK_FD_ENV, num, 1) == 0) {
+    execve(path, argv, environ);
+    unsetenv(FALLBACK_FD_ENV);
+  }
+  return error_set(err, saved, "re-execute ocirt from its sealed copy");
 }

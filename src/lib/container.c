@@ -30,6 +30,7 @@
 #include "bundle.h"
 #include "cgroup.h"
 #include "dm.h"
+#include "fault.h"
 #include "hooks.h"
 #include "label.h"
 #include "namespaces.h"
@@ -51,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/file.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -613,6 +615,7 @@ static int do_create(const ocirt_runtime *rt, const char *id, const create_optio
   /* From here on, everything made is undone on failure by create_undo(). */
   if (state_create(rt->root, id, &c->state, err) < 0)
     return -1; /* an existing container of this id is not ours to undo: dir_fd stays -1 */
+  FAULT_POINT("create.after-state-dir");
   if (write_file_atomic_at(c->state.dir_fd, STATE_CONFIG, c->cfg.raw, c->cfg.raw_len, 0600, err) < 0)
     return -1;
   if (dm_rootfs_wanted(spec)) {
@@ -644,6 +647,7 @@ static int do_create(const ocirt_runtime *rt, const char *id, const create_optio
     if (cgroup_create_checked(c->cgroup_path, join && strcmp(join, "true") == 0, &c->cgroup_made, err) < 0
         || cgroup_apply_config(c->cgroup_path, spec->linux_, err) < 0)
       return -1;
+    FAULT_POINT("create.after-cgroup");
   } else if (spec->linux_ && spec->linux_->resources)
     warn("--cgroup-manager disabled: .linux.resources ignored");
 
@@ -665,10 +669,12 @@ static int do_create(const ocirt_runtime *rt, const char *id, const create_optio
     close(steal_fd(&c->report_fd)); /* init's copy is the only writer: `start` waits for its EOF */
   if (c->pid < 0)
     return -1;
+  FAULT_POINT("create.after-clone");
   if (proc_start_time(c->pid, &c->pid_start, NULL) < 0)
     return error_set(err, errno, "read the start time of pid %d", (int) c->pid);
   if (c->cgroup_path && cgroup_enter(c->cgroup_path, c->pid, err) < 0)
     return -1;
+  FAULT_POINT("create.after-cgroup-enter");
   if ((c->ns.clone_flags & CLONE_NEWUSER) && namespace_write_id_maps(c->pid, spec->linux_, err) < 0)
     return -1;
 
@@ -676,6 +682,7 @@ static int do_create(const ocirt_runtime *rt, const char *id, const create_optio
   if (sync_send(c->sync_fd, SYNC_GO, 0, hook_state, err) < 0 || create_sync(c, id, hook_state, err) < 0)
     return -1;
 
+  FAULT_POINT("create.after-ready");
   c->created = now_rfc3339();
   oci_container_status status = {
     .id = (char *) id,
@@ -696,6 +703,7 @@ static int do_create(const ocirt_runtime *rt, const char *id, const create_optio
   cleanup_free char *json = oci_generate(&oci_container_status_type, &status, false, &len);
   if (write_file_atomic_at(c->state.dir_fd, STATE_FILE, json, len, 0600, err) < 0)
     return -1;
+  FAULT_POINT("create.after-state-write");
   if (opts->pid_file && write_pid_file(opts->pid_file, c->pid, err) < 0)
     return -1;
   return sync_send(c->sync_fd, SYNC_ACK, 0, NULL, err);
@@ -722,6 +730,7 @@ int container_create(const ocirt_runtime *rt, const char *id, const create_optio
   create_context c;
   if (create_common(rt, id, opts, false, &c, err) < 0)
     return -1;
+  FAULT_POINT("create.after-ack");
   create_context_free(&c);
   return 0;
 }
@@ -785,11 +794,13 @@ static int start_locked(container_handle *h, const oci_spec *known, ocirt_error 
     oci_spec_free(loaded);
     return -1;
   }
+  FAULT_POINT("start.after-fifo-write");
   unlinkat(h->dir_fd, STATE_FIFO, 0);
   free(h->status->status);
   h->status->status = xstrdup("running");
   if (state_save(h, err) < 0)
     ret = -1;
+  FAULT_POINT("start.after-state-save");
   if (ret == 0 && report >= 0) {
     ret = wait_for_exec(report, err);
     unlinkat(h->dir_fd, STATE_START_FIFO, 0);
@@ -816,15 +827,32 @@ int container_start(const ocirt_runtime *rt, const char *id, ocirt_error *err)
 
 /* ---- state and list ---------------------------------------------------------------------------- */
 
-static oci_state *make_state(container_handle *h, ocirt_error *err)
+/* The state of a container whose state.json cannot be read: "creating" while a command holds the
+ * lock (create has not written it yet), else the record is missing or damaged (an ocirt killed
+ * mid-create, a full disk): NULL with the reason in *err when `strict`, "stopped" for `list`. */
+static const char *unreadable_status(container_handle *h, ocirt_error *load_err, bool strict, ocirt_error *err)
 {
+  if (load_err->errno_value == ENOENT && flock(h->dir_fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+    return "creating";
+  flock(h->dir_fd, LOCK_UN);
+  if (!strict)
+    return "stopped";
+  error_take(err, load_err->errno_value, steal_ptr(&load_err->msg));
+  error_wrap(err, "the container's record is missing or damaged (`ocirt delete --force %s` removes it)", h->id);
+  return NULL;
+}
+
+static oci_state *make_state(container_handle *h, bool strict, ocirt_error *err)
+{
+  cleanup_error ocirt_error load_err = { 0 };
+  const char *unreadable = NULL;
+  if (state_load(h, &load_err) < 0 && (unreadable = unreadable_status(h, &load_err, strict, err)) == NULL)
+    return NULL;
   oci_state *st = xcalloc(1, sizeof(*st));
   st->oci_version = xstrdup(OCI_SPEC_VERSION);
   st->id = xstrdup(h->id);
-  cleanup_error ocirt_error load_err = { 0 };
-  if (state_load(h, &load_err) < 0) {
-    /* No state.json yet: create still holds the lock, or died before writing it. */
-    st->status = xstrdup(load_err.errno_value == ENOENT ? "creating" : "stopped");
+  if (unreadable) {
+    st->status = xstrdup(unreadable);
     st->bundle = xstrdup("");
     st->created = xstrdup("");
     st->owner = xstrdup("");
@@ -847,7 +875,6 @@ static oci_state *make_state(container_handle *h, ocirt_error *err)
       st->annotations_values[i] = xstrdup(s->annotations_values[i]);
     }
   }
-  (void) err;
   return st;
 }
 
@@ -856,7 +883,9 @@ int container_state(const ocirt_runtime *rt, const char *id, oci_state **out, oc
   cleanup_handle container_handle h = CONTAINER_HANDLE_INIT;
   if (state_validate_id(id, err) < 0 || state_open(rt->root, id, false, &h, err) < 0)
     return error_wrap(err, "state %s", id);
-  *out = make_state(&h, err);
+  *out = make_state(&h, true, err);
+  if (*out == NULL)
+    return error_wrap(err, "state %s", id);
   return 0;
 }
 
@@ -874,7 +903,7 @@ int container_list(const ocirt_runtime *rt, oci_state ***out, size_t *n, ocirt_e
     cleanup_error ocirt_error ignored = { 0 };
     if (state_open(rt->root, ids[i], false, &h, &ignored) < 0)
       continue; /* deleted meanwhile */
-    oci_state *st = make_state(&h, err);
+    oci_state *st = make_state(&h, false, err);
     /* runc's list names the owner of the state folder (its state command leaves owner empty). */
     struct stat sb;
     if (fstat(h.dir_fd, &sb) == 0) {
@@ -955,6 +984,9 @@ static int kill_and_wait(container_handle *h, const char *cgroup_path, ocirt_err
   }
   if (pidfd >= 0) {
     syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    cleanup_error ocirt_error ignored = { 0 };
+    cgroup_kill_all(cgroup_path, SIGKILL, &ignored);
+    cgroup_thaw(cgroup_path); /* after the signals: a frozen process dies only once thawed */
     if (!wait_pidfd(pidfd, 10000))
       return error_set(err, ETIMEDOUT, "container init (pid %d) did not exit after SIGKILL", h->status->pid);
   }
@@ -966,6 +998,7 @@ static int kill_and_wait(container_handle *h, const char *cgroup_path, ocirt_err
     int n = cgroup_kill_all(cgroup_path, SIGKILL, &ignored);
     if (n <= 0)
       return 0;
+    cgroup_thaw(cgroup_path);
     struct timespec ts = { 0, 10 * 1000 * 1000 };
     nanosleep(&ts, NULL);
   }
@@ -974,6 +1007,7 @@ static int kill_and_wait(container_handle *h, const char *cgroup_path, ocirt_err
 
 static int delete_locked(const ocirt_runtime *rt, container_handle *h, bool force, bool keep_rootfs, ocirt_error *err)
 {
+  FAULT_POINT("delete.locked");
   cleanup_error ocirt_error load_err = { 0 };
   bool loaded = state_load(h, &load_err) == 0;
   oci_spec *spec = NULL;
@@ -1000,6 +1034,7 @@ static int delete_locked(const ocirt_runtime *rt, container_handle *h, bool forc
   int ret = 0;
   if ((cgroup_path || loaded) && kill_and_wait(h, cgroup_path, err) < 0)
     ret = -1;
+  FAULT_POINT("delete.after-kill");
   if (ret == 0 && spec && spec->hooks && spec->hooks->poststop_len) {
     cleanup_free char *json
         = state_json(h->id, "stopped", 0, loaded ? h->status->bundle : "", spec);
@@ -1008,6 +1043,7 @@ static int delete_locked(const ocirt_runtime *rt, container_handle *h, bool forc
   }
   if (ret == 0 && cgroup_path && cgroup_destroy(cgroup_path, err) < 0)
     ret = -1;
+  FAULT_POINT("delete.after-cgroup-destroy");
   if (ret == 0 && dm_rootfs_wanted(spec) && dm_rootfs_release(spec, h->id, keep_rootfs, err) < 0)
     ret = -1;
   if (ret == 0)

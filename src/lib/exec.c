@@ -16,6 +16,7 @@
 #include "bundle.h"
 #include "cgroup.h"
 #include "container-private.h"
+#include "fault.h"
 #include "namespaces.h"
 #include "label.h"
 #include "process.h"
@@ -471,6 +472,7 @@ int container_exec(const ocirt_runtime *rt, const char *id, const exec_options *
   cleanup_close int master = -1;
   if (prepare(rt, id, o, &x, err) < 0)
     goto out;
+  FAULT_POINT("exec.after-prepare");
   if (pipe2(x.error_pipe, O_CLOEXEC) < 0) {
     error_set(err, errno, "pipe");
     goto out;
@@ -480,8 +482,11 @@ int container_exec(const ocirt_runtime *rt, const char *id, const exec_options *
   pid_t pid = clone_child(&x, err);
   if (x.tty.child_fd >= 0)
     close(steal_fd(&x.tty.child_fd)); /* the child has its copy */
+  if (pid > 0)
+    FAULT_POINT("exec.after-clone");
   if (pid < 0 || child_result(&x, pid, err) < 0)
     goto restore;
+  FAULT_POINT("exec.after-child-exec");
   /* foreground with a terminal: the child sent the master before it exec'd */
   if (x.tty.parent_fd >= 0 && terminal_recv_fd(x.tty.parent_fd, &master, NULL, err) < 0)
     goto restore;

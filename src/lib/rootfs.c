@@ -139,6 +139,8 @@ void mount_options_parse(char **options, size_t n, mount_options *out)
   memset(out, 0, sizeof(*out));
   for (size_t i = 0; i < n; i++) {
     const char *o = options[i];
+    if (o[0] == '\0')
+      continue; /* "" means nothing; passed on it would make ",," in the data */
     if (parse_flag(o, out))
       continue;
     unsigned long prop = propagation_flag(o);

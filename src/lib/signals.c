@@ -30,12 +30,12 @@ static int parse_realtime(const char *s)
   if (strncasecmp(s, "RTMIN", 5) == 0) {
     if (s[5] == '\0')
       return SIGRTMIN;
-    if (s[5] == '+' && parse_int64(s + 6, &n) == 0 && n >= 0 && SIGRTMIN + n <= SIGRTMAX)
+    if (s[5] == '+' && parse_int64(s + 6, &n) == 0 && n >= 0 && n <= SIGRTMAX - SIGRTMIN)
       return SIGRTMIN + (int) n;
   } else if (strncasecmp(s, "RTMAX", 5) == 0) {
     if (s[5] == '\0')
       return SIGRTMAX;
-    if (s[5] == '-' && parse_int64(s + 6, &n) == 0 && n >= 0 && SIGRTMAX - n >= SIGRTMIN)
+    if (s[5] == '-' && parse_int64(s + 6, &n) == 0 && n >= 0 && n <= SIGRTMAX - SIGRTMIN)
       return SIGRTMAX - (int) n;
   }
   return -1;

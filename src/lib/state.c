@@ -1,6 +1,7 @@
 #include "config.h"
 #include "state.h"
 #include "cgroup.h"
+#include "fault.h"
 #include "utils.h"
 
 #include <dirent.h>
@@ -133,6 +134,7 @@ int state_destroy(container_handle *h, ocirt_error *err)
       unlinkat(h->dir_fd, de->d_name, AT_REMOVEDIR);
   }
   closedir(dir);
+  FAULT_POINT("delete.emptied-state-dir");
   if (unlinkat(h->root_fd, h->id, AT_REMOVEDIR) < 0 && errno != ENOENT)
     return error_set(err, errno, "remove state folder of %s", h->id);
   return 0;
