@@ -34,9 +34,16 @@ counter_bundle() {
   expect_error "paused"
   run --separate-stderr ocirt exec "$ID" true </dev/null 3>&-
   expect_error "paused"
+  # --ignore-paused: the exec goes ahead, and its process is frozen with the rest until resume
+  ocirt exec --ignore-paused --detach "$ID" sh -c 'echo late >/exec-ran' >/dev/null 2>&1 </dev/null 3>&- &
+  local exec_bg=$!
+  sleep 1
+  [ ! -e "$BUNDLE/rootfs/exec-ran" ] || fail "the exec ran in a frozen container"
   run --separate-stderr ocirt resume "$ID"
   expect_status 0
   [ "$(state_field "$ID" status)" = running ]
+  wait "$exec_bg" || fail "exec --ignore-paused failed"
+  wait_for_file "$BUNDLE/rootfs/exec-ran"
   sleep 0.5
   b=$(cat "$BUNDLE/rootfs/count")
   [ "$b" -gt "$a" ] || fail "the counter did not move after resume ($a, $b)"
