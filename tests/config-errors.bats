@@ -387,3 +387,16 @@ ns_index() {
   set_config '.process.args = ["/etc/passwd"]'
   expect_create_error /etc/passwd 'permission denied|not executable|executable'
 }
+
+@test "a config with more mounts or seccomp syscall names than ocirt takes is refused at once" {
+  make_bundle true
+  set_config '.mounts = [range(5000) | {destination: "/m\(.)", type: "tmpfs", source: "t"}]'
+  create_container "$ID"
+  expect_error ".mounts: 5000 entries, more than the 4096"
+  assert_no_leaks "$ID"
+  make_bundle true
+  set_config '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", syscalls: [{names: [range(5000) | "mkdir"], action: "SCMP_ACT_ERRNO"}]}'
+  create_container "$ID"
+  expect_error ".linux.seccomp.syscalls: 5000 syscall names"
+  assert_no_leaks "$ID"
+}

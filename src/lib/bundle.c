@@ -244,6 +244,9 @@ static int check_linux(const oci_spec *spec, ocirt_error *err)
   return sysctl_validate(spec, err);
 }
 
+#define MAX_MOUNTS 4096
+#define MAX_SECCOMP_NAMES 4096
+
 int config_validate(const oci_spec *spec, char ***warnings, ocirt_error *err)
 {
   if (strncmp(spec->oci_version, "1.", 2) != 0)
@@ -256,6 +259,18 @@ int config_validate(const oci_spec *spec, char ***warnings, ocirt_error *err)
     return -1;
   if (spec->hostname && strlen(spec->hostname) > 64)
     return FAIL(".hostname: longer than 64 characters");
+  /* Bounds a hostile config cannot use to keep create busy for minutes: more mounts than any real
+   * container has, more syscall names than a seccomp filter (4096 instructions) can hold. */
+  if (spec->mounts_len > MAX_MOUNTS)
+    return FAIL(".mounts: %zu entries, more than the %d ocirt takes", spec->mounts_len, MAX_MOUNTS);
+  if (spec->linux_ && spec->linux_->seccomp) {
+    size_t names = 0;
+    for (size_t i = 0; i < spec->linux_->seccomp->syscalls_len; i++)
+      names += spec->linux_->seccomp->syscalls[i]->names_len;
+    if (names > MAX_SECCOMP_NAMES)
+      return FAIL(".linux.seccomp.syscalls: %zu syscall names, more than a filter can hold (%d)", names,
+                  MAX_SECCOMP_NAMES);
+  }
   if (spec->domainname && strlen(spec->domainname) > 64)
     return FAIL(".domainname: longer than 64 characters");
   for (size_t i = 0; i < spec->mounts_len; i++) {
