@@ -400,3 +400,11 @@ ns_index() {
   expect_error ".linux.seccomp.syscalls: 5000 syscall names"
   assert_no_leaks "$ID"
 }
+
+@test "a relative root.path that climbs out of the bundle is refused" {
+  make_bundle true
+  set_config '.root.path = "../../elsewhere"'
+  create_container "$ID"
+  expect_error ".root.path: \`../../elsewhere\` leaves the bundle"
+  assert_no_leaks "$ID"
+}

@@ -340,6 +340,15 @@ int config_load(const char *bundle, container_config *out, ocirt_error *err)
     return -1;
   }
   const char *root = out->spec->root->path;
+  /* A relative root.path names something in the bundle: one that climbs out with `..` is refused
+   * (an absolute path says plainly where the rootfs is). */
+  for (const char *p = root; root[0] != '/' && *p; p += strcspn(p, "/"), p += *p == '/') {
+    if (strncmp(p, "..", 2) == 0 && (p[2] == '/' || p[2] == '\0')) {
+      error_set(err, 0, "config.json: .root.path: `%s` leaves the bundle (use an absolute path)", root);
+      config_free(out);
+      return -1;
+    }
+  }
   cleanup_free char *joined = root[0] == '/' ? xstrdup(root) : xasprintf("%s/%s", out->bundle, root);
   if (realpath(joined, resolved) == NULL) {
     int saved = errno;
