@@ -76,12 +76,6 @@ static void exec_context_free(exec_context *x)
 
 /* ---- the process to run ---------------------------------------------------------------------- */
 
-static void strv_append(char ***v, size_t *n, const char *s)
-{
-  *v = xrealloc(*v, (*n + 1) * sizeof(char *));
-  (*v)[(*n)++] = xstrdup(s);
-}
-
 /* Set KEY=VALUE in the environment, replacing an existing KEY. */
 static void env_set(oci_process *p, const char *kv)
 {
@@ -92,7 +86,7 @@ static void env_set(oci_process *p, const char *kv)
       p->env[i] = xstrdup(kv);
       return;
     }
-  strv_append(&p->env, &p->env_len, kv);
+  strv_push(&p->env, &p->env_len, kv);
 }
 
 /* A deep copy, through JSON: the one walker knows every field. */
@@ -140,7 +134,7 @@ static int build_process(const oci_spec *spec, const exec_options *o, oci_proces
     p->args = NULL;
     p->args_len = 0;
     for (size_t i = 0; i < o->args_len; i++)
-      strv_append(&p->args, &p->args_len, o->args[i]);
+      strv_push(&p->args, &p->args_len, o->args[i]);
     p->terminal = false;
   }
   *out = p; /* the caller frees it, also on error */
@@ -167,12 +161,12 @@ static int build_process(const oci_spec *spec, const exec_options *o, oci_proces
       p->capabilities = xcalloc(1, sizeof(oci_capabilities));
     oci_capabilities *c = p->capabilities;
     for (size_t i = 0; i < o->caps_len; i++) {
-      strv_append(&c->bounding, &c->bounding_len, o->caps[i]);
-      strv_append(&c->effective, &c->effective_len, o->caps[i]);
-      strv_append(&c->permitted, &c->permitted_len, o->caps[i]);
+      strv_push(&c->bounding, &c->bounding_len, o->caps[i]);
+      strv_push(&c->effective, &c->effective_len, o->caps[i]);
+      strv_push(&c->permitted, &c->permitted_len, o->caps[i]);
       /* Ambient needs inheritable, which --cap does not add (as runc). */
       if (c->inheritable_len)
-        strv_append(&c->ambient, &c->ambient_len, o->caps[i]);
+        strv_push(&c->ambient, &c->ambient_len, o->caps[i]);
     }
   }
   if (o->no_new_privs)

@@ -165,16 +165,7 @@ void mount_options_parse(char **options, size_t n, mount_options *out)
 
 static int open_in_root(int root_fd, const char *path, int flags, unsigned long long extra_resolve)
 {
-  struct open_how how = {
-    .flags = (unsigned long long) (flags | O_CLOEXEC),
-    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | extra_resolve,
-  };
-  for (int attempt = 0; attempt < 32; attempt++) {
-    long fd = syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
-    if (fd >= 0 || (errno != EAGAIN && errno != EINTR))
-      return (int) fd;
-  }
-  return -1;
+  return openat_in_root(root_fd, path, flags, 0, extra_resolve);
 }
 
 typedef enum { CREATE_NONE, CREATE_DIR, CREATE_FILE } create_kind;

@@ -10,6 +10,7 @@
 #include "ocispec.h"
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 typedef struct {

@@ -19,12 +19,6 @@
 #include <seccomp.h>
 #endif
 
-static void push(char ***v, size_t *n, const char *s)
-{
-  *v = xrealloc(*v, (*n + 1) * sizeof(char *));
-  (*v)[(*n)++] = xstrdup(s);
-}
-
 static const char *const hook_names[]
     = { "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop" };
 
@@ -35,7 +29,7 @@ static void add_namespaces(oci_features_linux *l)
   for (size_t i = 0; i < n; i++) {
     cleanup_free char *path = xasprintf("/proc/self/ns/%s", t[i].proc_name);
     if (access(path, F_OK) == 0) /* this kernel has it */
-      push(&l->namespaces, &l->namespaces_len, t[i].name);
+      strv_push(&l->namespaces, &l->namespaces_len, t[i].name);
   }
 }
 
@@ -49,7 +43,7 @@ static void add_capabilities(oci_features_linux *l)
       cleanup_free char *upper = xstrdup(name);
       for (char *p = upper; *p; p++)
         *p = (char) toupper((unsigned char) *p);
-      push(&l->capabilities, &l->capabilities_len, upper);
+      strv_push(&l->capabilities, &l->capabilities_len, upper);
     }
     cap_free(name);
   }
@@ -79,7 +73,7 @@ oci_features *features_build(void)
   f->oci_version_min = xstrdup("1.0.0");
   f->oci_version_max = xstrdup(OCI_SPEC_VERSION);
   for (size_t i = 0; i < sizeof(hook_names) / sizeof(hook_names[0]); i++)
-    push(&f->hooks, &f->hooks_len, hook_names[i]);
+    strv_push(&f->hooks, &f->hooks_len, hook_names[i]);
   mount_option_names(&f->mount_options, &f->mount_options_len);
 
   oci_features_linux *l = f->linux_ = xcalloc(1, sizeof(*l));
@@ -96,15 +90,14 @@ oci_features *features_build(void)
   l->mount_extensions = xcalloc(1, sizeof(*l->mount_extensions));
   l->mount_extensions->idmap = enabled(false);
 
-  push(&f->annotations_keys, &f->annotations_len, "org.ocirt.version");
-  f->annotations_len--;
-  push(&f->annotations_values, &f->annotations_len, PACKAGE_VERSION);
+  size_t n_values = 0;
+  strv_push(&f->annotations_keys, &f->annotations_len, "org.ocirt.version");
+  strv_push(&f->annotations_values, &n_values, PACKAGE_VERSION);
 #ifdef HAVE_SECCOMP
   const struct scmp_version *v = seccomp_version();
   cleanup_free char *libseccomp = xasprintf("%u.%u.%u", v->major, v->minor, v->micro);
-  push(&f->annotations_keys, &f->annotations_len, "io.github.seccomp.libseccomp.version");
-  f->annotations_len--;
-  push(&f->annotations_values, &f->annotations_len, libseccomp);
+  strv_push(&f->annotations_keys, &f->annotations_len, "io.github.seccomp.libseccomp.version");
+  strv_push(&f->annotations_values, &n_values, libseccomp);
 #endif
   return f;
 }

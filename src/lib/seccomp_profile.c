@@ -473,12 +473,6 @@ static const char *const arch_names[] = {
   "SCMP_ARCH_S390X", "SCMP_ARCH_PARISC", "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",
 };
 
-static void push(char ***v, size_t *n, const char *s)
-{
-  *v = xrealloc(*v, (*n + 1) * sizeof(char *));
-  (*v)[(*n)++] = xstrdup(s);
-}
-
 void seccomp_features(oci_features_seccomp *out)
 {
   memset(out, 0, sizeof(*out));
@@ -486,22 +480,22 @@ void seccomp_features(oci_features_seccomp *out)
   for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
     /* only what this kernel can do */
     if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &(uint32_t){ kernel_action(actions[i].action) }) == 0)
-      push(&out->actions, &out->actions_len, actions[i].name);
+      strv_push(&out->actions, &out->actions_len, actions[i].name);
   }
   for (size_t i = 0; i < sizeof(operators) / sizeof(operators[0]); i++)
-    push(&out->operators, &out->operators_len, operators[i].name);
+    strv_push(&out->operators, &out->operators_len, operators[i].name);
   for (size_t i = 0; i < sizeof(arch_names) / sizeof(arch_names[0]); i++) {
     uint32_t arch;
     ocirt_error ignored = { 0 };
     if (parse_arch(arch_names[i], "", &arch, &ignored) == 0)
-      push(&out->archs, &out->archs_len, arch_names[i]);
+      strv_push(&out->archs, &out->archs_len, arch_names[i]);
     error_clear(&ignored);
   }
   for (size_t i = 0; i < sizeof(filter_flags) / sizeof(filter_flags[0]); i++) {
-    push(&out->known_flags, &out->known_flags_len, filter_flags[i].name);
+    strv_push(&out->known_flags, &out->known_flags_len, filter_flags[i].name);
     ocirt_error ignored = { 0 };
     if (check_kernel_flags(filter_flags[i].flag, &ignored) == 0)
-      push(&out->supported_flags, &out->supported_flags_len, filter_flags[i].name);
+      strv_push(&out->supported_flags, &out->supported_flags_len, filter_flags[i].name);
     error_clear(&ignored);
   }
 }

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,30 +149,15 @@ int terminal_recv_fd(int sock, int *fd, char **name, ocirt_error *err)
 
 /* ---- the pty, inside the container ------------------------------------------------------------ */
 
-static int openat2_in_root(int root_fd, const char *path, int flags, mode_t mode)
-{
-  struct open_how how = {
-    .flags = (unsigned long long) (flags | O_CLOEXEC),
-    .mode = (flags & O_CREAT) ? mode : 0,
-    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-  };
-  for (int attempt = 0; attempt < 32; attempt++) {
-    long fd = syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
-    if (fd >= 0 || (errno != EAGAIN && errno != EINTR))
-      return (int) fd;
-  }
-  return -1;
-}
-
 /* The target of the /dev/console bind: the file the rootfs has, or a new empty one. */
 static int open_console_target(int root_fd, ocirt_error *err)
 {
   /* CVE-2025-52565: the pty is bound on /dev/console itself, never where a symlink of the image
    * points (a /proc file, say): no symlink anywhere on the path, and only a plain file or a device
    * node is taken as the mount point. */
-  int fd = openat2_in_root(root_fd, "/dev/console", O_PATH | O_NOFOLLOW, 0);
+  int fd = openat_in_root(root_fd, "/dev/console", O_PATH | O_NOFOLLOW, 0, 0);
   if (fd < 0 && errno == ENOENT)
-    fd = openat2_in_root(root_fd, "/dev/console", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+    fd = openat_in_root(root_fd, "/dev/console", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600, 0);
   if (fd < 0)
     return error_set(err, errno, "open /dev/console in the container");
   struct stat st;
@@ -192,7 +176,7 @@ int terminal_setup_container(int root_fd, int console_fd, const oci_process *p, 
   cleanup_close int console = console_fd;
   /* The container's /dev/ptmx (its own devpts instance), found inside the rootfs: the pty belongs
    * to the container, never to the host's devpts. */
-  cleanup_close int master = openat2_in_root(root_fd, "/dev/ptmx", O_RDWR | O_NOCTTY, 0);
+  cleanup_close int master = openat_in_root(root_fd, "/dev/ptmx", O_RDWR | O_NOCTTY, 0, 0);
   if (master < 0)
     return error_set(err, errno, "open /dev/ptmx in the container");
   int unlock = 0;

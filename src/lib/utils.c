@@ -2,6 +2,8 @@
 #include "utils.h"
 
 #include <errno.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -282,4 +284,25 @@ int mark_fds_cloexec_from(int from, ocirt_error *err)
       return error_set(err, errno, "set close-on-exec on fd %d", fd);
   }
   return 0;
+}
+
+void strv_push(char ***v, size_t *n, const char *s)
+{
+  *v = xrealloc(*v, (*n + 1) * sizeof(char *));
+  (*v)[(*n)++] = xstrdup(s);
+}
+
+int openat_in_root(int root_fd, const char *path, int flags, mode_t mode, unsigned long long extra_resolve)
+{
+  struct open_how how = {
+    .flags = (unsigned long long) (flags | O_CLOEXEC),
+    .mode = (flags & O_CREAT) ? mode : 0,
+    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | extra_resolve,
+  };
+  for (int attempt = 0; attempt < 32; attempt++) {
+    long fd = syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+    if (fd >= 0 || (errno != EAGAIN && errno != EINTR))
+      return (int) fd;
+  }
+  return -1;
 }

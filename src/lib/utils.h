@@ -77,6 +77,13 @@ char *now_rfc3339(void);
 /* Start time of a process (field 22 of /proc/PID/stat) and whether it is a zombie; -1 when gone. */
 int proc_start_time(pid_t pid, uint64_t *start, bool *zombie);
 
+/* openat2 of `path` resolved inside the tree at root_fd (RESOLVE_IN_ROOT, no magic links, plus
+ * `extra_resolve`), close-on-exec, retried on EAGAIN; `mode` for O_CREAT.  -1 with errno. */
+int openat_in_root(int root_fd, const char *path, int flags, mode_t mode, unsigned long long extra_resolve);
+
+/* Append a copy of `s` to the counted vector (*v, *n), as libocispec's arrays are. */
+void strv_push(char ***v, size_t *n, const char *s);
+
 /* Free a NULL-terminated string vector. */
 void strv_free(char **v);
 
