@@ -29,6 +29,17 @@ capmask() {
   printf '%016x' "$m"
 }
 
+# ---- args and env ------------------------------------------------------------------------------
+
+@test "process: no env at all runs the program with an empty environment" {
+  # env is optional (config.md): the exec must not read through the absent array (UBSan in make check)
+  make_bundle '/bin/env; echo "count=$(/bin/env | wc -l)"'
+  set_config 'del(.process.env)'
+  run_fg "$ID"
+  expect_status 0
+  [[ $output == *"count=0"* ]] || [[ $output == *"count=1"* && $output == *PWD=* ]] || fail "env: $output"
+}
+
 # ---- user ---------------------------------------------------------------------------------------
 
 @test "user: uid, gid, additionalGids and umask, seen by id and umask" {

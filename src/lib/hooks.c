@@ -58,7 +58,8 @@ static int run_one(const oci_hook *hook, const char *state_json, char *stderr_bu
       memcpy(argv, hook->args, hook->args_len * sizeof(char *));
     else
       argv[0] = hook->path;
-    memcpy(envp, hook->env, hook->env_len * sizeof(char *));
+    if (hook->env_len > 0) /* env is NULL when the hook has none: memcpy(.., NULL, 0) is undefined */
+      memcpy(envp, hook->env, hook->env_len * sizeof(char *));
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);

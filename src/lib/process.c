@@ -395,8 +395,11 @@ int process_exec(const oci_process *p, const char *path, ocirt_error *err)
 {
   cleanup_free char **argv = xcalloc(p->args_len + 1, sizeof(char *));
   cleanup_free char **envp = xcalloc(p->env_len + 1, sizeof(char *));
-  memcpy(argv, p->args, p->args_len * sizeof(char *));
-  memcpy(envp, p->env, p->env_len * sizeof(char *));
+  /* args/env are NULL when empty, and memcpy(.., NULL, 0) is undefined */
+  if (p->args_len > 0)
+    memcpy(argv, p->args, p->args_len * sizeof(char *));
+  if (p->env_len > 0)
+    memcpy(envp, p->env, p->env_len * sizeof(char *));
   execve(path, argv, envp);
   return error_set(err, errno, "exec `%s`", path);
 }
