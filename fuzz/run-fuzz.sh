@@ -45,7 +45,7 @@ libs="$(pkg-config --libs yajl libcap libseccomp devmapper 2>/dev/null)"
 # The runtime library and libocispec, instrumented; an object is rebuilt when its source or any
 # header is newer.
 newest_header=$(ls -t "$src"/src/lib/*.h "$src"/libocispec/*.h "$builddir/config.h" | head -n 1)
-sources=("$src"/libocispec/ocispec.c "$src"/libocispec/ocispec-types.c "$src"/src/lib/*.c)
+sources=("$src"/libocispec/*.c "$src"/src/lib/*.c)
 objs=()
 for c in "${sources[@]}"; do objs+=("$out/obj/$(basename "$(dirname "$c")")-$(basename "${c%.c}").o"); done
 for c in "${sources[@]}"; do

@@ -5,6 +5,9 @@
 
 #include "ocispec.h"
 
+#include <stddef.h>
+#include <yajl/yajl_tree.h>
+
 typedef enum {
   OCI_STRING,
   OCI_BOOL,
@@ -39,5 +42,9 @@ struct oci_type {
   const oci_field *fields;
   size_t nfields;
 };
+
+/* json-tree.c: parse len bytes of JSON (comments allowed) into a tree for yajl_tree_free; NULL with
+ * yajl's message in errbuf when it is not JSON. */
+yajl_val ocispec_json_parse(const char *text, size_t len, char *errbuf, size_t errlen);
 
 #endif

@@ -455,7 +455,7 @@ static void *parse_object(const parser *p, const oci_type *t, yajl_val v, const 
 }
 
 /* yajl_tree_free recurses once per level of nesting, so a hostile document could overflow the stack:
- * bound the depth before yajl builds anything.  Strings and comments (yajl_tree_parse allows them)
+ * bound the depth before anything is built.  Strings and comments (the parser allows them)
  * are skipped so that their brackets don't count.  Also refuses \u0000, which yajl would decode into
  * its NUL-terminated strings, silently cutting them short.  Returns what is wrong, or NULL. */
 static const char *scan(const char *s, size_t len)
@@ -513,12 +513,7 @@ void *oci_parse_data(const oci_type *type, const char *data, size_t len, const c
   if (bad != NULL)
     return invalid_json(docname, bad, err);
 
-  char *text = check_alloc(malloc(len + 1)); /* yajl_tree_parse wants a C string */
-  if (len > 0)
-    memcpy(text, data, len);
-  text[len] = '\0';
-  yajl_val tree = yajl_tree_parse(text, yajl_err, sizeof yajl_err);
-  free(text);
+  yajl_val tree = ocispec_json_parse(data, len, yajl_err, sizeof yajl_err);
   if (tree == NULL) {
     /* yajl adds lines quoting the input with a caret: keep the first line. */
     char *msg = yajl_err + strspn(yajl_err, " \t\n");

@@ -38,9 +38,9 @@ export UBSAN_OPTIONS="print_stacktrace=1:$common"
 export LSAN_OPTIONS="exitcode=86"
 
 # Not under ASan: the files that boot the qemu VM (their ocirt runs in the guest, minutes each), the
-# benchmark, and the ones that build other trees (readme, features).  The plain suite runs them; CI
-# time (90 minutes in all) cannot hold them twice.
-not_under_asan=" vm.bats cgroup2-vm.bats dm.bats bench.bats readme.bats features.bats "
+# benchmark, the ones that build other trees (readme, features), and valgrind's (valgrind cannot run
+# a binary built with ASan).  The plain suite runs them; CI time (90 minutes) cannot hold them twice.
+not_under_asan=" vm.bats cgroup2-vm.bats dm.bats bench.bats readme.bats features.bats valgrind.bats "
 files=("$@")
 if [ ${#files[@]} -eq 0 ]; then
   shopt -s nullglob
