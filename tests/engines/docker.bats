@@ -58,7 +58,7 @@ runtime_state() {
 # The storage driver: overlay2 where the data-root's file system can be an overlay's upper layer,
 # else vfs (slow, but works anywhere).
 storage_driver() {
-  grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null || { echo vfs && return; }
+  grep -qw overlay /proc/filesystems || { echo vfs && return; }
   case $(stat -f -c %T "$ENG_DIR") in
     ext2/ext3 | xfs | btrfs | tmpfs) echo overlay2 ;;
     *) echo vfs ;;
@@ -128,7 +128,10 @@ EOF
   driver=$(storage_driver)
   if ! start_dockerd "$driver"; then
     [ "$driver" != vfs ] || fail "dockerd did not start: $(tail -5 "$ENG_DIR/dockerd.log")"
+    # (a dockerd that failed leaves its pidfile and its data-root bound on itself)
     stop_pid dockerd
+    eng_umount_all
+    rm -f "$ENG_DIR/d.pid"
     start_dockerd vfs || fail "dockerd did not start: $(tail -5 "$ENG_DIR/dockerd.log")"
   fi
   eng_busybox_rootfs "$ENG_DIR/rootfs"
