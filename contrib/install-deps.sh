@@ -22,10 +22,12 @@ PACKAGES="
 PACKAGES="$PACKAGES
   qemu-system-x86 qemu-system-data cpio kmod xz-utils dmsetup e2fsprogs diffutils tar mount
 "
-# The engine suites (tests/engines/): podman with conmon, and containerd with ctr and its runc shim,
-# each pointed at ocirt; man-db and groff-base render the man pages (tests/man.bats).
+# The engine suites (tests/engines/): podman with conmon, containerd with ctr and its runc shim, and
+# docker.io (dockerd 20.10 and its client, /usr/bin/docker), each pointed at ocirt; man-db and
+# groff-base render the man pages (tests/man.bats).  docker.io is installed with no service started
+# (see policy-rc.d below): the suite runs a private dockerd of its own.
 PACKAGES="$PACKAGES
-  podman conmon containerd man-db groff-base
+  podman conmon containerd docker.io man-db groff-base
 "
 
 command -v apt-get >/dev/null 2>&1 || {
@@ -56,6 +58,26 @@ fi
 
 echo "$prog: installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
+# No service may start: without systemd, docker.io's maintainer scripts run `invoke-rc.d docker
+# start`, which would start a machine-wide dockerd (a docker0 bridge, iptables NAT rules).  A
+# policy-rc.d that answers 101 (action forbidden) stops that; ours is put only where there is none,
+# and removed however apt-get ends.
+policy=/usr/sbin/policy-rc.d
+made_policy=
+remove_policy() {
+  if [ -n "$made_policy" ]; then
+    $as_root rm -f "$policy"
+    made_policy=
+  fi
+}
+trap remove_policy EXIT
+trap 'remove_policy; exit 1' HUP INT TERM
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\n# made by ocirt contrib/install-deps.sh while it installs: start no service\nexit 101\n' |
+    $as_root tee "$policy" >/dev/null
+  $as_root chmod 755 "$policy"
+  made_policy=1
+fi
 # -qq keeps the log short; errors still go to stderr.  No stdin: never ask anything.
 $as_root apt-get -qq -o Dpkg::Use-Pty=0 -o DPkg::Lock::Timeout=600 update </dev/null
 # shellcheck disable=SC2086 # word splitting of the package list is meant

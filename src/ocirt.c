@@ -41,13 +41,14 @@ static const struct {
 
 static ocirt_global *global_for_warnings;
 
-static void log_record(ocirt_global *g, const char *level, const char *msg)
+/* Append a record to the --log file: 0 when written, -1 without a log file or when it cannot be opened. */
+static int log_record(ocirt_global *g, const char *level, const char *msg)
 {
   if (g->log_path == NULL)
-    return;
+    return -1;
   int fd = open(g->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0)
-    return;
+    return -1;
   cleanup_free char *time = now_rfc3339();
   cleanup_free char *line = NULL;
   if (g->log_json) {
@@ -59,6 +60,7 @@ static void log_record(ocirt_global *g, const char *level, const char *msg)
   }
   write_all(fd, line, strlen(line));
   close(fd);
+  return 0;
 }
 
 int cli_fail(ocirt_global *g, ocirt_error *err)
@@ -81,11 +83,14 @@ int cli_usage_error(ocirt_global *g, const char *fmt, ...)
   return 1;
 }
 
+/* A warning goes to the --log file alone when there is one, as runc's and crun's do: the stderr an
+ * engine gives its runtime (containerd's shim, docker's, conmon) is the container's, where warnings
+ * would land in the program's own output.  Without a log file, or when it cannot be opened, to stderr. */
 void cli_warn(const char *msg)
 {
+  if (global_for_warnings && log_record(global_for_warnings, "warning", msg) == 0)
+    return;
   fprintf(stderr, "ocirt: warning: %s\n", msg);
-  if (global_for_warnings)
-    log_record(global_for_warnings, "warning", msg);
 }
 
 void cli_debug(ocirt_global *g, const char *fmt, ...)

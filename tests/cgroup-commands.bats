@@ -146,6 +146,10 @@ counter_bundle() {
   run --separate-stderr ocirt update --resources - --pids-limit 9 "$ID" <<<'{"pids": {"limit": 8}, "cpu": {"shares": 300}}'
   expect_status 0
   [ "$(cg pids pids.max) $(cg cpu cpu.shares) $(cg memory memory.limit_in_bytes)" = "9 300 33554432" ]
+  # docker update's resources (containerd's shim passes them as they are): a weight of 0 is no weight
+  run --separate-stderr ocirt update --resources - "$ID" <<<'{"pids": {"limit": 10}, "blockIO": {"weight": 0}, "cpu": {"shares": 0}}'
+  expect_status 0
+  [ "$(cg pids pids.max) $(cg cpu cpu.shares)" = "10 300" ]
   run --separate-stderr ocirt update --resources - "$ID" <<<'{"pids": {"limit": "x"}}'
   expect_error "update" "resources: .pids.limit"
   run --separate-stderr ocirt update --resources "$BATS_TEST_TMPDIR/none.json" "$ID"

@@ -238,6 +238,15 @@ CASES
   [ "$took" -ge 1 ] || fail "2 MiB read in ${took}s at 1 MiB/s" "$output"
 }
 
+@test "cgroups: blockIO weight 0 is no weight, as for runc (docker's config.json without --blkio-weight)" {
+  make_bundle 'echo ran'
+  # what dockerd 20.10 writes for every container: zero cpu shares and blockIO weight, meaning unset
+  set_config '.linux.resources.cpu = {shares: 0} | .linux.resources.blockIO = {weight: 0}'
+  run_fg "$ID"
+  expect_status 0
+  [ "$output" = ran ] || fail "$output"
+}
+
 @test "cgroups: blockIO weight goes to BFQ's blkio.bfq.weight (no CFQ since 5.0)" {
   make_bundle 'cat /sys/fs/cgroup/blkio/blkio.bfq.weight'
   set_config '.linux.resources.blockIO.weight = 500'

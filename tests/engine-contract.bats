@@ -44,6 +44,20 @@ shim() {
   ! grep -q '"level":"error"' "$BUNDLE/log.json" || fail "$(cat "$BUNDLE/log.json")"
 }
 
+@test "containerd's runc shim: warnings go to log.json, not to the stderr it gives (the container's)" {
+  make_bundle 'echo out; echo err >&2'
+  set_config '.process.capabilities.bounding = ["CAP_KILL", "CAP_NOT_A_THING"]'
+  status=0
+  (cd "$BUNDLE" && shim run --bundle "$BUNDLE" "$ID") >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" </dev/null 3>&- ||
+    status=$?
+  expect_status 0
+  [ "$(cat "$BATS_TEST_TMPDIR/out")" = out ] || fail "$(cat "$BATS_TEST_TMPDIR/out")"
+  [ "$(cat "$BATS_TEST_TMPDIR/err")" = err ] || fail "the program's stderr: $(cat "$BATS_TEST_TMPDIR/err")"
+  [[ $(jq -r 'select(.level == "warning") | .msg' "$BUNDLE/log.json") == *".process.capabilities.bounding[1]"*"CAP_NOT_A_THING"* ]] ||
+    fail "$(cat "$BUNDLE/log.json")"
+  assert_no_leaks "$ID"
+}
+
 @test "containerd's runc shim: a failed create ends log.json with a \"level\":\"error\" line saying why" {
   make_bundle
   set_config '.process.args = ["no-such-program"]'

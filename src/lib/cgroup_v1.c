@@ -194,7 +194,8 @@ v1_blkio(const char *path, const oci_block_io *b, ocirt_error *err)
     return -1;
   /* Without CFQ (gone since 5.0) the weight is BFQ's. */
   const char *weight = cgroup_has_file(dir, "blkio.weight") ? "blkio.weight" : "blkio.bfq.weight";
-  if (b->has_weight) {
+  /* A weight of 0 is no weight (runc, crun): docker sends {"weight": 0} when --blkio-weight is not given. */
+  if (b->has_weight && b->weight != 0) {
     if (b->weight < 10 || b->weight > 1000)
       return error_set(err, 0, F "blockIO.weight: %u is out of range 10-1000", b->weight);
     if (!cgroup_has_file(dir, weight))

@@ -132,7 +132,8 @@ v2_io(const char *dir, const oci_block_io *b, ocirt_error *err)
   /* io.weight (the cost model) where the kernel has it, else BFQ's io.bfq.weight (same range as v1). */
   bool iow = cgroup_has_file(dir, "io.weight");
   const char *wfile = iow ? "io.weight" : "io.bfq.weight";
-  if (b->has_weight) {
+  /* A weight of 0 is no weight (runc, crun): docker sends {"weight": 0} when --blkio-weight is not given. */
+  if (b->has_weight && b->weight != 0) {
     if (b->weight < 10 || b->weight > 1000)
       return error_set(err, 0, F "blockIO.weight: %u is out of range 10-1000", b->weight);
     if (!cgroup_has_file(dir, wfile))

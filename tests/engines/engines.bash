@@ -1,6 +1,6 @@
 # Common code of the engine suites (tests/engines/*.bats): ocirt driven by a real engine (podman with
-# conmon, containerd with its runc shim) on a private state, storage and cgroup parent, and a busybox
-# image made offline from Debian's busybox-static.
+# conmon, containerd with its runc shim, dockerd on that shim) on a private state, storage and cgroup
+# parent, and a busybox image made offline from Debian's busybox-static.
 #
 # Each suite keeps everything it makes under $ENG_DIR (a short path in /tmp: conmon and the shims put
 # unix sockets there) and one cgroup parent $ENG_CGROUP; its teardown_file removes both, and its last
