@@ -68,6 +68,10 @@ guest_ok() {
   guest_ok "conversions: swap, reservation, shares to weight, cpus, idle, hugetlb, unified"
 }
 
+@test "cgroup2 (VM): init is cloned straight into its cgroup (clone3 CLONE_INTO_CGROUP)" {
+  guest_ok "init is cloned straight into its cgroup \\(clone3 CLONE_INTO_CGROUP\\)"
+}
+
 @test "cgroup2 (VM): io.max throttles a block device" {
   guest_ok "io.max throttles reads of a block device"
 }

@@ -202,6 +202,18 @@ int cgroup_create(const char *path, ocirt_error *err)
   return 0;
 }
 
+int cgroup_open_unified(const char *path)
+{
+  const cgroup_hierarchy *hs;
+  size_t n;
+  cgroup_mode mode;
+  cleanup_error ocirt_error ignored = { 0 };
+  if (cgroup_hierarchies(&hs, &n, &mode, &ignored) < 0 || mode != CGROUP_MODE_UNIFIED || n != 1)
+    return -1;
+  cleanup_free char *dir = xasprintf("%s/%s", hs[0].mountpoint, path);
+  return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 int cgroup_enter(const char *path, pid_t pid, ocirt_error *err)
 {
   const cgroup_hierarchy *hs;

@@ -29,6 +29,9 @@ int cgroup_path_for(const char *cgroups_path, const char *id, char **out, ocirt_
 
 /* Make the container's cgroup in every hierarchy. */
 int cgroup_create(const char *path, ocirt_error *err);
+/* On a host with the unified hierarchy alone: an O_DIRECTORY fd of the container's cgroup, for
+ * clone3's CLONE_INTO_CGROUP.  -1 elsewhere (v1, hybrid) or when it cannot be opened. */
+int cgroup_open_unified(const char *path);
 /* Move pid into the container's cgroup in every hierarchy. */
 int cgroup_enter(const char *path, pid_t pid, ocirt_error *err);
 /* Signal every process in the cgroup; returns how many were signalled. */

@@ -488,11 +488,33 @@ static int create_sync(create_context *c, const char *id, const char *hook_state
   }
 }
 
-static pid_t clone_raw(int flags, init_args *args)
+/* clone3's arguments: linux/sched.h's struct clone_args up to its cgroup field (the size the kernel
+ * calls CLONE_ARGS_SIZE_VER2), spelled out as <linux/sched.h> clashes with glibc's <sched.h>. */
+struct clone3_args {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+#define CLONE3_INTO_CGROUP 0x200000000ULL
+
+/* Clone init (it never returns in the child).  With a cgroup fd (cgroup v2 alone), clone3 puts it
+ * straight into that cgroup (CLONE_INTO_CGROUP, Linux 5.7): it is never charged to ocirt's cgroup,
+ * not even for a moment, and no write to cgroup.procs is needed; *in_cgroup says it happened.
+ * Where clone3 is missing (old kernels, a seccomp filter that denies it, as in a container) or the
+ * cgroup refuses, plain clone, and the caller moves init with cgroup_enter. */
+static pid_t clone_raw(int flags, init_args *args, int cgroup_fd, bool *in_cgroup)
 {
   fflush(stdout);
   fflush(stderr);
-  pid_t pid = (pid_t) syscall(SYS_clone, (unsigned long) (SIGCHLD | flags), NULL, NULL, NULL, NULL);
+  pid_t pid = -1;
+  *in_cgroup = false;
+  if (cgroup_fd >= 0) {
+    struct clone3_args ca = {
+      .flags = (uint64_t) (unsigned) flags | CLONE3_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t) cgroup_fd,
+    };
+    pid = (pid_t) syscall(SYS_clone3, &ca, sizeof(ca));
+    *in_cgroup = pid > 0;
+  }
+  if (pid < 0)
+    pid = (pid_t) syscall(SYS_clone, (unsigned long) (SIGCHLD | flags), NULL, NULL, NULL, NULL);
   if (pid == 0)
     container_init(args);
   return pid;
@@ -507,7 +529,8 @@ static void __attribute__((noreturn)) join_helper(create_context *c, init_args *
 {
   cleanup_error ocirt_error err = { 0 };
   if (namespace_join_paths(&c->ns, &err) == 0) {
-    pid_t pid = clone_raw(CLONE_PARENT | c->ns.clone_flags, args);
+    bool in_cgroup; /* not tried: the parent enters init into its cgroup */
+    pid_t pid = clone_raw(CLONE_PARENT | c->ns.clone_flags, args, -1, &in_cgroup);
     if (pid > 0) {
       char buf[16];
       snprintf(buf, sizeof(buf), "%d", (int) pid);
@@ -525,10 +548,12 @@ static void __attribute__((noreturn)) join_helper(create_context *c, init_args *
 
 /* Clone the init process into its namespaces; through join_helper when some are joined by path
  * (one fork more, only then). */
-static pid_t clone_init(create_context *c, init_args *args, ocirt_error *err)
+static pid_t clone_init(create_context *c, init_args *args, bool *in_cgroup, ocirt_error *err)
 {
+  *in_cgroup = false;
   if (!namespace_plan_joins(&c->ns)) {
-    pid_t pid = clone_raw(c->ns.clone_flags, args);
+    cleanup_close int cgroup_fd = c->cgroup_path ? cgroup_open_unified(c->cgroup_path) : -1;
+    pid_t pid = clone_raw(c->ns.clone_flags, args, cgroup_fd, in_cgroup);
     if (pid < 0)
       return error_set(err, errno, "clone the container's init process");
     return pid;
@@ -661,7 +686,8 @@ static int do_create(const ocirt_runtime *rt, const char *id, const create_optio
     .console_fd = c->tty.child_fd, .pass_fds = c->pass_fds, .report_fd = c->report_fd, .label = LABEL_EXEC_INIT,
     .close_fds = { c->state.dir_fd, c->state.root_fd, sv[0], c->tty.parent_fd },
   };
-  c->pid = clone_init(c, &args, err);
+  bool in_cgroup;
+  c->pid = clone_init(c, &args, &in_cgroup, err);
   close(sv[1]);
   if (c->tty.child_fd >= 0)
     close(steal_fd(&c->tty.child_fd)); /* the init has its copy */
@@ -672,7 +698,7 @@ static int do_create(const ocirt_runtime *rt, const char *id, const create_optio
   FAULT_POINT("create.after-clone");
   if (proc_start_time(c->pid, &c->pid_start, NULL) < 0)
     return error_set(err, errno, "read the start time of pid %d", (int) c->pid);
-  if (c->cgroup_path && cgroup_enter(c->cgroup_path, c->pid, err) < 0)
+  if (c->cgroup_path && !in_cgroup && cgroup_enter(c->cgroup_path, c->pid, err) < 0)
     return -1;
   FAULT_POINT("create.after-cgroup-enter");
   if ((c->ns.clone_flags & CLONE_NEWUSER) && namespace_write_id_maps(c->pid, spec->linux_, err) < 0)

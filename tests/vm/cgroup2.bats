@@ -84,6 +84,28 @@ cg() { cat "/sys/fs/cgroup/ocirt/$ID/$1"; }
   [ "$output" = hello ]
 }
 
+@test "v2: init is cloned straight into its cgroup (clone3 CLONE_INTO_CGROUP)" {
+  # ocirt runs alone in a cgroup whose pids.max is 1: a plain clone charges the new init to that
+  # cgroup first and fails (EAGAIN, "Resource temporarily unavailable"); clone3 with
+  # CLONE_INTO_CGROUP charges it to the container's cgroup from the start.
+  make_bundle 'sleep 1000'
+  local runner=/sys/fs/cgroup/ocirt-runner-$$ pid
+  grep -qw pids /sys/fs/cgroup/cgroup.subtree_control || echo +pids >/sys/fs/cgroup/cgroup.subtree_control
+  mkdir "$runner"
+  echo 1 >"$runner/pids.max"
+  run --separate-stderr timeout 60 sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" --root "$3" create --bundle "$4" "$5"' \
+    sh "$runner" "$OCIRT" "$ROOT" "$BUNDLE" "$ID" </dev/null 3>&-
+  local events
+  events=$(cat "$runner/pids.events")
+  rmdir "$runner"
+  expect_status 0
+  [ "$(awk '$1 == "max" { print $2 }' <<<"$events")" -eq 0 ] || fail "the runner's pids limit was hit: $events"
+  pid=$(state_field "$ID" pid)
+  [ "$(cat "/proc/$pid/cgroup")" = "0::/ocirt/$ID" ] || fail "init's cgroup: $(cat "/proc/$pid/cgroup")"
+  run --separate-stderr ocirt delete --force "$ID"
+  expect_status 0
+}
+
 @test "v2: pids.max stops a fork bomb" {
   make_bundle 'sleep 1000'
   set_config '.linux.resources.pids.limit = 10'
