@@ -367,16 +367,45 @@ add_tmpfs() {
   [ "$(stat -c '%a %u %g' "$r/d/f")" = "604 42 43" ]
 }
 
-@test "tmpfs: notmpcopyup after tmpcopyup gives an empty tmpfs; tmpcopyup after notmpcopyup copies" {
-  make_bundle 'ls -A /empty | wc -l; ls -A /full'
-  mkdir -p "$BUNDLE/rootfs/empty" "$BUNDLE/rootfs/full"
-  touch "$BUNDLE/rootfs/empty/f" "$BUNDLE/rootfs/full/f"
+@test "tmpfs: notmpcopyup after tmpcopyup gives an empty tmpfs; tmpcopyup after notmpcopyup copies; mode= stays" {
+  make_bundle 'ls -A /empty | wc -l; ls -A /full; stat -c %a /full /moded; ls -A /moded'
+  mkdir -p "$BUNDLE/rootfs/empty" "$BUNDLE/rootfs/full" "$BUNDLE/rootfs/moded"
+  touch "$BUNDLE/rootfs/empty/f" "$BUNDLE/rootfs/full/f" "$BUNDLE/rootfs/moded/g"
+  chmod 705 "$BUNDLE/rootfs/full" "$BUNDLE/rootfs/moded"
   add_tmpfs /empty tmpcopyup notmpcopyup
   add_tmpfs /full notmpcopyup tmpcopyup
+  add_tmpfs /moded tmpcopyup mode=1777
   run_fg "$ID"
   expect_status 0
   [ "${lines[0]}" = 0 ] || fail "notmpcopyup (last) still copied: $output"
   [ "${lines[1]}" = f ] || fail "tmpcopyup (last) did not copy: $output"
+  [ "${lines[2]}" = 705 ] || fail "the hidden folder's mode was not taken: $output"
+  [ "${lines[3]}" = 1777 ] || fail "an explicit mode= was overridden: $output"
+  [ "${lines[4]}" = g ] || fail "$output"
+}
+
+@test "tmpfs tmpcopyup in a user namespace: owners kept, a device node (no mknod there) left out, the rest copied" {
+  local h=100000
+  make_bundle 'ls -A /data | tr "\n" " "; echo; stat -c "%u %g" /data/f'
+  set_config --argjson h "$h" '.linux.namespaces += [{"type": "user"}]
+    | .linux.uidMappings = [{"containerID": 0, "hostID": $h, "size": 65536}]
+    | .linux.gidMappings = [{"containerID": 0, "hostID": $h, "size": 65536}]'
+  mkdir -p "$BUNDLE/rootfs/data"
+  touch "$BUNDLE/rootfs/data/f"
+  mkfifo "$BUNDLE/rootfs/data/p"
+  mknod "$BUNDLE/rootfs/data/null" c 1 3
+  chown -R -h "$h:$h" "$BUNDLE/rootfs"
+  chown $((h + 7)):$((h + 8)) "$BUNDLE/rootfs/data/f"
+  local d=$BUNDLE
+  while [ "$d" != / ] && [[ $d == "$BATS_RUN_TMPDIR"* ]]; do
+    chmod o+x "$d"
+    d=$(dirname "$d")
+  done
+  add_tmpfs /data tmpcopyup
+  run_fg "$ID"
+  expect_status 0
+  [ "${lines[0]}" = "f p " ] || fail "$output"
+  [ "${lines[1]}" = "7 8" ] || fail "$output"
 }
 
 @test "tmpfs tmpcopyup, hostile rootfs: symlinks to / and host paths copied as links, never followed; a fifo made, never opened" {
