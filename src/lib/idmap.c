@@ -18,8 +18,7 @@
 #endif
 
 /* "containerID hostID size" lines, as uid_map and gid_map take them. */
-static char *
-map_text(oci_id_mapping **maps, size_t n)
+static char *map_text(oci_id_mapping **maps, size_t n)
 {
   char *text = xstrdup("");
   for (size_t i = 0; i < n; i++) {
@@ -30,18 +29,16 @@ map_text(oci_id_mapping **maps, size_t n)
   return text;
 }
 
-static int
-write_map(pid_t pid, const char *file, const char *text, ocirt_error *err)
+static int write_map(pid_t pid, const char *file, const char *text, ocirt_error *err)
 {
   char path[64];
-  snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+  snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, file);
   return write_file_at(AT_FDCWD, path, text, err);
 }
 
 /* A user namespace carrying the mappings, held by a short-lived child: it unshares, says so, and
  * waits for EOF; we write its maps, keep a fd of its namespace, and reap it. */
-static int
-userns_with_maps(const char *uid_map, const char *gid_map, ocirt_error *err)
+static int userns_with_maps(const char *uid_map, const char *gid_map, ocirt_error *err)
 {
   int ready[2], hold[2];
   if (pipe2(ready, O_CLOEXEC) < 0)
@@ -72,7 +69,7 @@ userns_with_maps(const char *uid_map, const char *gid_map, ocirt_error *err)
     error_set(err, 0, "the helper could not make a user namespace");
   else if (write_map(pid, "uid_map", uid_map, err) == 0 && write_map(pid, "gid_map", gid_map, err) == 0) {
     char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+    snprintf(path, sizeof(path), "/proc/%d/ns/user", (int) pid);
     if ((ns = open(path, O_RDONLY | O_CLOEXEC)) < 0)
       error_set(err, errno, "open `%s`", path);
   }
@@ -83,8 +80,7 @@ userns_with_maps(const char *uid_map, const char *gid_map, ocirt_error *err)
 }
 
 /* The mount's own mappings, else (as runc) the container's user namespace's. */
-static int
-mount_userns(const oci_spec *spec, const oci_mount *m, ocirt_error *err)
+static int mount_userns(const oci_spec *spec, const oci_mount *m, ocirt_error *err)
 {
   oci_id_mapping **u = m->uid_mappings, **g = m->gid_mappings;
   size_t nu = m->uid_mappings_len, ng = m->gid_mappings_len;
@@ -102,8 +98,7 @@ mount_userns(const oci_spec *spec, const oci_mount *m, ocirt_error *err)
 }
 
 /* What the kernel's refusals mean here. */
-static const char *
-setattr_reason(int e)
+static const char *setattr_reason(int e)
 {
   static const struct {
     int errno_value;
@@ -119,8 +114,7 @@ setattr_reason(int e)
   return "mount_setattr";
 }
 
-static int
-idmap_tree(const oci_spec *spec, const char *bundle, const oci_mount *m, int mode, bool recursive,
+static int idmap_tree(const oci_spec *spec, const char *bundle, const oci_mount *m, int mode, bool recursive,
            ocirt_error *err)
 {
   cleanup_free char *path
@@ -132,7 +126,7 @@ idmap_tree(const oci_spec *spec, const char *bundle, const oci_mount *m, int mod
   cleanup_close int tree = open_tree(AT_FDCWD, path, flags);
   if (tree < 0)
     return error_set(err, errno, "open_tree `%s`", path);
-  struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns };
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) userns };
   unsigned at = AT_EMPTY_PATH | (mode == MOUNT_IDMAP_RECURSIVE ? AT_RECURSIVE : 0);
   if (mount_setattr(tree, "", at, &attr, sizeof(attr)) < 0) {
     int e = errno;
@@ -141,8 +135,7 @@ idmap_tree(const oci_spec *spec, const char *bundle, const oci_mount *m, int mod
   return steal_fd(&tree);
 }
 
-int
-idmap_trees_open(const oci_spec *spec, const char *bundle, int **fds, ocirt_error *err)
+int idmap_trees_open(const oci_spec *spec, const char *bundle, int **fds, ocirt_error *err)
 {
   *fds = NULL;
   for (size_t i = 0; i < spec->mounts_len; i++) {
@@ -177,8 +170,7 @@ fail:
   return -1;
 }
 
-void
-idmap_trees_close(int *fds, size_t n)
+void idmap_trees_close(int *fds, size_t n)
 {
   for (size_t i = 0; fds && i < n; i++)
     if (fds[i] >= 0)
@@ -186,8 +178,7 @@ idmap_trees_close(int *fds, size_t n)
   free(fds);
 }
 
-bool
-idmap_supported(void)
+bool idmap_supported(void)
 {
   /* An invalid call: EBADF or EINVAL where the kernel has mount_setattr, ENOSYS where it has not. */
   return mount_setattr(-1, "", AT_EMPTY_PATH, NULL, 0) == 0 || errno != ENOSYS;

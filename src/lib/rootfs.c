@@ -351,7 +351,8 @@ static int copy_data(int in, int out)
   }
 }
 
-static int copy_regular(copyup_ctx *c, int src, int dst, const char *name, const struct stat *st, const char *rel)
+static int copy_regular(copyup_ctx *c, int src, int dst, const char *name, const struct stat *st,
+                        const char *rel)
 {
   /* O_NONBLOCK: swapped for a fifo since the stat, it must not block us; fstat tells. */
   cleanup_close int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
@@ -368,7 +369,8 @@ static int copy_regular(copyup_ctx *c, int src, int dst, const char *name, const
   return copy_attrs(c, dst, name, st, rel);
 }
 
-static int copy_symlink(copyup_ctx *c, int src, int dst, const char *name, const struct stat *st, const char *rel)
+static int copy_symlink(copyup_ctx *c, int src, int dst, const char *name, const struct stat *st,
+                        const char *rel)
 {
   char target[4096];
   ssize_t n = readlinkat(src, name, target, sizeof(target) - 1);
