@@ -34,6 +34,10 @@ check_shape() {
   done
   jq -e '.linux.capabilities | index("CAP_SYS_ADMIN") and index("CAP_NET_RAW")' <<<"$output" >/dev/null
   jq -e '.mountOptions | index("rbind") and index("rslave") and index("nosuid")' <<<"$output" >/dev/null
+  # the runtime's own options, and idmapped mounts (mount_setattr: this kernel has them)
+  jq -e '.mountOptions | index("tmpcopyup") and index("notmpcopyup") and index("idmap") and index("ridmap")' \
+    <<<"$output" >/dev/null || fail "runtime mount options missing: $(jq -c .mountOptions <<<"$output")"
+  [ "$(jq .linux.mountExtensions.idmap.enabled <<<"$output")" = true ]
   # this host has neither AppArmor nor SELinux
   [ "$(jq .linux.apparmor.enabled <<<"$output")" = "$([ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ] && echo true || echo false)" ]
   [ "$(jq .linux.selinux.enabled <<<"$output")" = "$([ -e /sys/fs/selinux/enforce ] && echo true || echo false)" ]

@@ -320,3 +320,226 @@ umount_test_mounts() {
   [ "${lines[0]}" = covered ]
   [ ! -e "$BATS_TEST_TMPDIR/src/t" ] || fail "/m/t was made in the bind source, below the tmpfs"
 }
+
+# ---- tmpcopyup -------------------------------------------------------------------------------------
+
+# add_tmpfs DEST OPTION...: a tmpfs mount at DEST with these options (JSON strings).
+add_tmpfs() {
+  local dest=$1 o
+  shift
+  local opts='"size=4m"'
+  for o in "$@"; do opts="$opts, \"$o\""; done
+  add_mount '{"destination": "'"$dest"'", "type": "tmpfs", "source": "tmpfs", "options": ['"$opts"']}'
+}
+
+@test "tmpfs tmpcopyup: files, folders, symlinks, modes, owners and times of what it hides; writable; the rootfs untouched" {
+  make_bundle "$MI"'stat -c "%n %a %u %g" /data /data/d /data/d/f /data/d/l /data/sub/deep/x; cat /data/d/f;
+    readlink /data/d/l; stat -c %Y /data/d/f; cat /data/sub/deep/x; mi /data | sed "s/.* - //" | cut -d" " -f1;
+    echo changed >/data/sub/deep/x && touch /data/sub/new && echo wrote'
+  local r=$BUNDLE/rootfs/data
+  mkdir -p "$r/d" "$r/sub/deep"
+  echo hello >"$r/d/f"
+  echo deep >"$r/sub/deep/x"
+  ln -s f "$r/d/l"
+  chown 42:43 "$r/d/f"
+  chmod 604 "$r/d/f"
+  touch -d @1000000000 "$r/d/f"
+  chown 1234:5678 "$r/d"
+  chmod 751 "$r/d"
+  chown 7:8 "$r"
+  chmod 711 "$r"
+  add_tmpfs /data tmpcopyup
+  run_fg "$ID"
+  expect_status 0
+  [ "${lines[0]}" = "/data 711 7 8" ] || fail "the tmpfs root: ${lines[0]}" "$output"
+  [ "${lines[1]}" = "/data/d 751 1234 5678" ] || fail "$output"
+  [ "${lines[2]}" = "/data/d/f 604 42 43" ] || fail "$output"
+  [[ ${lines[3]} == "/data/d/l 777 0 0" ]] || fail "$output"
+  [ "${lines[4]}" = "/data/sub/deep/x 644 0 0" ] || fail "$output"
+  [ "${lines[5]}" = hello ]
+  [ "${lines[6]}" = f ] || fail "the symlink: $output"
+  [ "${lines[7]}" = 1000000000 ] || fail "mtime: $output"
+  [ "${lines[8]}" = deep ]
+  [ "${lines[9]}" = tmpfs ] || fail "/data is no tmpfs: $output"
+  [ "${lines[10]}" = wrote ] || fail "the tmpfs is not writable: $output"
+  # the image's folder, hidden under the tmpfs, is as it was
+  [ "$(cat "$r/sub/deep/x")" = deep ] && [ ! -e "$r/sub/new" ] || fail "the rootfs's /data changed"
+  [ "$(stat -c '%a %u %g' "$r/d/f")" = "604 42 43" ]
+}
+
+@test "tmpfs: notmpcopyup after tmpcopyup gives an empty tmpfs; tmpcopyup after notmpcopyup copies; mode= stays" {
+  make_bundle 'ls -A /empty | wc -l; ls -A /full; stat -c %a /full /moded; ls -A /moded'
+  mkdir -p "$BUNDLE/rootfs/empty" "$BUNDLE/rootfs/full" "$BUNDLE/rootfs/moded"
+  touch "$BUNDLE/rootfs/empty/f" "$BUNDLE/rootfs/full/f" "$BUNDLE/rootfs/moded/g"
+  chmod 705 "$BUNDLE/rootfs/full" "$BUNDLE/rootfs/moded"
+  add_tmpfs /empty tmpcopyup notmpcopyup
+  add_tmpfs /full notmpcopyup tmpcopyup
+  add_tmpfs /moded tmpcopyup mode=1777
+  run_fg "$ID"
+  expect_status 0
+  [ "${lines[0]}" = 0 ] || fail "notmpcopyup (last) still copied: $output"
+  [ "${lines[1]}" = f ] || fail "tmpcopyup (last) did not copy: $output"
+  [ "${lines[2]}" = 705 ] || fail "the hidden folder's mode was not taken: $output"
+  [ "${lines[3]}" = 1777 ] || fail "an explicit mode= was overridden: $output"
+  [ "${lines[4]}" = g ] || fail "$output"
+}
+
+@test "tmpfs tmpcopyup in a user namespace: owners kept, a device node (no mknod there) left out, the rest copied" {
+  local h=100000
+  make_bundle 'ls -A /data | tr "\n" " "; echo; stat -c "%u %g" /data/f'
+  set_config --argjson h "$h" '.linux.namespaces += [{"type": "user"}]
+    | .linux.uidMappings = [{"containerID": 0, "hostID": $h, "size": 65536}]
+    | .linux.gidMappings = [{"containerID": 0, "hostID": $h, "size": 65536}]'
+  mkdir -p "$BUNDLE/rootfs/data"
+  touch "$BUNDLE/rootfs/data/f"
+  mkfifo "$BUNDLE/rootfs/data/p"
+  mknod "$BUNDLE/rootfs/data/null" c 1 3
+  chown -R -h "$h:$h" "$BUNDLE/rootfs"
+  chown $((h + 7)):$((h + 8)) "$BUNDLE/rootfs/data/f"
+  local d=$BUNDLE
+  while [ "$d" != / ] && [[ $d == "$BATS_RUN_TMPDIR"* ]]; do
+    chmod o+x "$d"
+    d=$(dirname "$d")
+  done
+  add_tmpfs /data tmpcopyup
+  run_fg "$ID"
+  expect_status 0
+  [ "${lines[0]}" = "f p " ] || fail "$output"
+  [ "${lines[1]}" = "7 8" ] || fail "$output"
+}
+
+@test "tmpfs tmpcopyup, hostile rootfs: symlinks to / and host paths copied as links, never followed; a fifo made, never opened" {
+  echo host-secret >"$BATS_TEST_TMPDIR/secret"
+  make_bundle 'cd /data; for l in root host up; do echo "$l -> $(readlink $l)"; done; [ -p fifo ] && echo fifo;
+    [ -c null ] && echo null-dev; find /data | sort | tr "\n" " "'
+  local r=$BUNDLE/rootfs/data
+  mkdir -p "$r"
+  ln -s / "$r/root"
+  ln -s "$BATS_TEST_TMPDIR" "$r/host"
+  ln -s ../../../../../.. "$r/up"
+  mkfifo "$r/fifo"
+  mknod "$r/null" c 1 3
+  add_tmpfs /data tmpcopyup
+  run_fg "$ID"
+  expect_status 0
+  [ "${lines[0]}" = "root -> /" ] || fail "$output"
+  [ "${lines[1]}" = "host -> $BATS_TEST_TMPDIR" ] || fail "$output"
+  [ "${lines[2]}" = "up -> ../../../../../.." ] || fail "$output"
+  [ "${lines[3]}" = fifo ] || fail "$output"
+  [ "${lines[4]}" = null-dev ] || fail "$output"
+  # nothing else: no copy of what a link names (the host's files, the rootfs's /)
+  [ "${lines[5]}" = "/data /data/fifo /data/host /data/null /data/root /data/up " ] || fail "$output"
+}
+
+@test "tmpfs tmpcopyup: a tree deeper than 256 folders stops with an error naming the destination, nothing leaks" {
+  make_bundle 'true'
+  local deep=$BUNDLE/rootfs/data
+  deep=$deep$(printf '/d%.0s' $(seq 260))
+  mkdir -p "$deep"
+  add_tmpfs /data tmpcopyup
+  create_container "$ID"
+  expect_error 'tmpcopyup into `/data`' 'folders deep' 'Too many levels'
+  assert_no_leaks "$ID"
+}
+
+# ---- idmap, ridmap ---------------------------------------------------------------------------------
+
+# idmap_src DIR: a fresh tmpfs (it has idmapped mounts: kernel >= 6.3) at DIR, with a file f owned by
+# 1000:1000 and a file root-f owned by 0:0.  umount_test_mounts takes it away.
+idmap_src() {
+  mkdir -p "$1"
+  mount -t tmpfs -o size=1m,mode=755 ocirt-test "$1"
+  touch "$1/f" "$1/root-f"
+  chown 1000:1000 "$1/f"
+}
+
+# The mapping: ids 1000 of the filesystem are seen as 0 (the kernel's direction: a file's id is read
+# as an id inside the mapping's namespace, shown as the id outside).
+IDMAP_1000_TO_0='"uidMappings": [{"containerID": 1000, "hostID": 0, "size": 1}], "gidMappings": [{"containerID": 1000, "hostID": 0, "size": 1}]'
+
+@test "idmap: the bind mount shows the files through the mount's mappings; a file made through it gets the mapped owner" {
+  local src=$BATS_TEST_TMPDIR/src
+  idmap_src "$src"
+  chown 1000:1000 "$src" # the container's root, seen through the mapping, may write in it
+  make_bundle "$OPTS$MI"'stat -c "%n %u %g" /m/f /m/root-f; touch /m/made && echo made; opts /m | grep -o idmapped'
+  add_mount '{"destination": "/m", "type": "bind", "source": "'"$src"'", "options": ["bind", "idmap"], '"$IDMAP_1000_TO_0"'}'
+  run_fg "$ID"
+  local made
+  made=$(stat -c '%u %g' "$src/made" 2>&1) || true
+  umount_test_mounts
+  expect_status 0
+  [ "${lines[0]}" = "/m/f 0 0" ] || fail "the file of 1000 is not seen as 0:" "$output"
+  [ "${lines[1]}" = "/m/root-f 65534 65534" ] || fail "an unmapped owner is not the overflow id:" "$output"
+  [ "${lines[2]}" = made ]
+  [ "${lines[3]}" = idmapped ] || fail "no idmapped in mountinfo:" "$output"
+  [ "$made" = "1000 1000" ] || fail "root's file through the mount is not 1000:1000 on the host: $made"
+}
+
+@test "ridmap idmaps the submounts of an rbind; idmap only its top mount" {
+  local src=$BATS_TEST_TMPDIR/src
+  idmap_src "$src"
+  mkdir "$src/sub"
+  idmap_src "$src/sub"
+  make_bundle 'stat -c "%n %u" /r/f /r/sub/f /i/f /i/sub/f'
+  add_mount '{"destination": "/r", "type": "bind", "source": "'"$src"'", "options": ["rbind", "ridmap"], '"$IDMAP_1000_TO_0"'}'
+  add_mount '{"destination": "/i", "type": "bind", "source": "'"$src"'", "options": ["rbind", "idmap"], '"$IDMAP_1000_TO_0"'}'
+  run_fg "$ID"
+  umount_test_mounts
+  expect_status 0
+  [ "${lines[0]}" = "/r/f 0" ] || fail "$output"
+  [ "${lines[1]}" = "/r/sub/f 0" ] || fail "ridmap did not reach the submount:" "$output"
+  [ "${lines[2]}" = "/i/f 0" ] || fail "$output"
+  [ "${lines[3]}" = "/i/sub/f 1000" ] || fail "idmap reached the submount:" "$output"
+}
+
+@test "idmap in a container of its own user namespace: the container's mappings when the mount has none" {
+  local src=$BATS_TEST_TMPDIR/src h=100000
+  idmap_src "$src"
+  make_bundle 'id -u; stat -c "%n %u %g" /m/root-f /m/f; touch /m/by-root && echo made'
+  set_config --argjson h "$h" '.linux.namespaces += [{"type": "user"}]
+    | .linux.uidMappings = [{"containerID": 0, "hostID": $h, "size": 65536}]
+    | .linux.gidMappings = [{"containerID": 0, "hostID": $h, "size": 65536}]'
+  chown -R -h "$h:$h" "$BUNDLE/rootfs"
+  local d=$BUNDLE
+  while [ "$d" != / ] && [[ $d == "$BATS_RUN_TMPDIR"* ]]; do
+    chmod o+x "$d"
+    d=$(dirname "$d")
+  done
+  add_mount '{"destination": "/m", "type": "bind", "source": "'"$src"'", "options": ["rbind", "idmap"]}'
+  run_fg "$ID"
+  local made
+  made=$(stat -c '%u %g' "$src/by-root" 2>&1) || true
+  umount_test_mounts
+  expect_status 0
+  [ "${lines[0]}" = 0 ]
+  [ "${lines[1]}" = "/m/root-f 0 0" ] || fail "the host's root file is not the container's root's:" "$output"
+  [ "${lines[2]}" = "/m/f 1000 1000" ] || fail "$output"
+  [ "${lines[3]}" = made ] || fail "$output"
+  [ "$made" = "0 0" ] || fail "the container's root made a file owned by $made on the host, not 0 0"
+}
+
+@test "idmap without mappings, on the mount or in .linux: refused, the error names the mount; nothing leaks" {
+  make_bundle 'true'
+  local n
+  n=$(jq '.mounts | length' "$BUNDLE/config.json")
+  add_mount '{"destination": "/m", "type": "bind", "source": "'"$BATS_TEST_TMPDIR"'", "options": ["rbind", "idmap"]}'
+  create_container "$ID"
+  expect_error ".mounts[$n]" "idmapped mount of \`$BATS_TEST_TMPDIR\` on \`/m\`" 'no uidMappings'
+  assert_no_leaks "$ID"
+}
+
+@test "idmap of a filesystem without idmapped mounts (sysfs): the error names source and destination; nothing leaks" {
+  make_bundle 'true'
+  add_mount '{"destination": "/m", "type": "bind", "source": "/sys/kernel", "options": ["rbind", "ridmap"], '"$IDMAP_1000_TO_0"'}'
+  create_container "$ID"
+  expect_error 'idmapped mount of `/sys/kernel` on `/m`' 'does not support idmapped mounts'
+  assert_no_leaks "$ID"
+}
+
+@test "idmap on a mount that is no bind mount is refused" {
+  make_bundle 'true'
+  add_mount '{"destination": "/t", "type": "tmpfs", "source": "tmpfs", "options": ["idmap"], '"$IDMAP_1000_TO_0"'}'
+  create_container "$ID"
+  expect_error '`/t`' 'for bind mounts only'
+  assert_no_leaks "$ID"
+}

@@ -32,6 +32,7 @@
 #include "dm.h"
 #include "fault.h"
 #include "hooks.h"
+#include "idmap.h"
 #include "label.h"
 #include "namespaces.h"
 #include "process.h"
@@ -177,6 +178,7 @@ typedef struct {
   int report_fd;     /* start.fifo, or -1 */
   label_exec label;  /* opened before pivot_root, written after the startContainer hooks */
   int close_fds[4];  /* the parent's fds the child must not keep (the state lock above all) */
+  const int *idmap_fds; /* per mount: the idmapped tree made by the parent (idmap.h), or NULL */
 } init_args;
 
 /* Everything before READY.  Errors go back to the parent, which prints them. */
@@ -215,6 +217,7 @@ static int init_setup(init_args *a, char **exe, char **hook_state, ocirt_error *
     .cgroup_path = a->cgroup_path,
     .cgroup_ns = namespace_plan_has(a->ns, CLONE_NEWCGROUP),
     .root_fd = -1,
+    .idmap_fds = a->idmap_fds,
   };
   if (rootfs_prepare(&rctx, err) < 0)
     return -1;
@@ -384,6 +387,7 @@ typedef struct {
   uint64_t pid_start;
   char *created;
   bool dm_rootfs; /* a snapshot of an image is mounted as the rootfs (dm.c) */
+  int *idmap_fds; /* the idmapped trees, one per mount or -1, until init has its copies (idmap.h) */
 } create_context;
 
 /* Undo a half-made container, newest first; quiet, since the first error is the one to report. */
@@ -427,6 +431,7 @@ static void create_context_free(create_context *c)
   if (c->report_fd >= 0)
     close(c->report_fd);
   namespace_plan_close(&c->ns);
+  idmap_trees_close(steal_ptr(&c->idmap_fds), c->cfg.spec ? c->cfg.spec->mounts_len : 0);
   config_free(&c->cfg);
   state_close(&c->state);
   free(c->cgroup_path);
@@ -676,6 +681,8 @@ static int do_create(const ocirt_runtime *rt, const char *id, const create_optio
   } else if (spec->linux_ && spec->linux_->resources)
     warn("--cgroup-manager disabled: .linux.resources ignored");
 
+  if (idmap_trees_open(spec, c->cfg.bundle, &c->idmap_fds, err) < 0)
+    return -1;
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return error_set(err, errno, "socketpair");
@@ -685,10 +692,12 @@ static int do_create(const ocirt_runtime *rt, const char *id, const create_optio
     .sync_fd = sv[1], .fifo_fd = c->fifo_fd, .seccomp = c->seccomp, .seccomp_listener = c->seccomp_listener,
     .console_fd = c->tty.child_fd, .pass_fds = c->pass_fds, .report_fd = c->report_fd, .label = LABEL_EXEC_INIT,
     .close_fds = { c->state.dir_fd, c->state.root_fd, sv[0], c->tty.parent_fd },
+    .idmap_fds = c->idmap_fds,
   };
   bool in_cgroup;
   c->pid = clone_init(c, &args, &in_cgroup, err);
   close(sv[1]);
+  idmap_trees_close(steal_ptr(&c->idmap_fds), spec->mounts_len); /* init has its copies */
   if (c->tty.child_fd >= 0)
     close(steal_fd(&c->tty.child_fd)); /* the init has its copy */
   if (c->report_fd >= 0)

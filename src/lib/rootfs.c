@@ -4,13 +4,16 @@
 #include "cgroup.h"
 #include "utils.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -83,7 +86,21 @@ static const struct {
 /* Options the runtime itself acts on (or leaves to the engine); never passed to the kernel. */
 static const char *const runtime_options[] = { "bind", "rbind", "tmpcopyup", "notmpcopyup", "idmap", "ridmap" };
 
+/* Runtime options that choose a value of mount_options: the last one given wins. */
+static const struct {
+  const char *name;
+  size_t field; /* an int of mount_options */
+  int value;
+} runtime_choice_table[] = {
+  { "tmpcopyup", offsetof(mount_options, tmpcopyup), 1 },
+  { "notmpcopyup", offsetof(mount_options, tmpcopyup), 0 },
+  { "idmap", offsetof(mount_options, idmap), MOUNT_IDMAP_TOP },
+  { "ridmap", offsetof(mount_options, idmap), MOUNT_IDMAP_RECURSIVE },
+};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 
 unsigned long propagation_flag(const char *name)
 {
@@ -129,6 +146,11 @@ static bool parse_flag(const char *o, mount_options *out)
         out->rec_set &= ~(uint64_t) MOUNT_ATTR__ATIME; /* the last atime mode wins */
       out->rec_set = (out->rec_set & ~clr) | set;
       out->rec_clr = (out->rec_clr & ~set) | clr;
+      return true;
+    }
+  for (size_t j = 0; j < COUNT(runtime_choice_table); j++)
+    if (strcmp(o, runtime_choice_table[j].name) == 0) {
+      *(int *) ((char *) out + runtime_choice_table[j].field) = runtime_choice_table[j].value;
       return true;
     }
   return false;
@@ -273,6 +295,202 @@ static int open_parent_in_root(int root_fd, const char *path, char **name, ocirt
 }
 
 #define FD_PATH(buf, fd) (snprintf((buf), sizeof(buf), "/proc/self/fd/%d", (fd)), (buf))
+
+/* ---- tmpcopyup: a tmpfs starts with what it hides ---------------------------------------------- */
+
+/* The image is not trusted: the walk goes by fd from the folder opened before the mount, never by
+ * path, follows no symlink (O_NOFOLLOW, AT_SYMLINK_NOFOLLOW), opens nothing that could block (a fifo
+ * is made, never opened), and stops at a bounded depth. */
+#define COPYUP_MAX_DEPTH 256
+
+typedef struct {
+  const char *dest; /* the mount's destination, for the messages */
+  ocirt_error *err;
+} copyup_ctx;
+
+static int copyup_fail(copyup_ctx *c, int errno_value, const char *what, const char *rel)
+{
+  return error_set(c->err, errno_value, "tmpcopyup into `%s`: %s `%s`", c->dest, what, rel);
+}
+
+/* Owner, then mode (chown clears set-id bits), then times: what the original had.  An owner the
+ * user namespace does not map (EINVAL) cannot be given: the copy keeps ours. */
+static int copy_attrs(copyup_ctx *c, int dir, const char *name, const struct stat *st, const char *rel)
+{
+  if (fchownat(dir, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EINVAL)
+    return copyup_fail(c, errno, "chown", rel);
+  if (!S_ISLNK(st->st_mode) && fchmodat(dir, name, st->st_mode & 07777, 0) < 0)
+    return copyup_fail(c, errno, "chmod", rel);
+  struct timespec times[2] = { st->st_atim, st->st_mtim };
+  if (utimensat(dir, name, times, AT_SYMLINK_NOFOLLOW) < 0)
+    return copyup_fail(c, errno, "set the times of", rel);
+  return 0;
+}
+
+static int copy_data(int in, int out)
+{
+  for (;;) {
+    ssize_t n = sendfile(out, in, NULL, 1 << 20);
+    if (n == 0)
+      return 0;
+    if (n > 0)
+      continue;
+    if (errno == EINTR)
+      continue;
+    if (errno != EINVAL && errno != ENOSYS)
+      return -1;
+    break; /* no sendfile for this file: read and write */
+  }
+  char buf[65536];
+  for (;;) {
+    ssize_t n = TEMP_FAILURE_RETRY(read(in, buf, sizeof(buf)));
+    if (n <= 0)
+      return (int) n;
+    if (write_all(out, buf, (size_t) n) < 0)
+      return -1;
+  }
+}
+
+static int copy_regular(copyup_ctx *c, int src, int dst, const char *name, const struct stat *st,
+                        const char *rel)
+{
+  /* O_NONBLOCK: swapped for a fifo since the stat, it must not block us; fstat tells. */
+  cleanup_close int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  struct stat now;
+  if (in < 0 || fstat(in, &now) < 0)
+    return copyup_fail(c, errno, "open", rel);
+  if (!S_ISREG(now.st_mode) || now.st_ino != st->st_ino || now.st_dev != st->st_dev)
+    return copyup_fail(c, 0, "changed while copied:", rel);
+  cleanup_close int out = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (out < 0)
+    return copyup_fail(c, errno, "create", rel);
+  if (copy_data(in, out) < 0)
+    return copyup_fail(c, errno, "copy", rel);
+  return copy_attrs(c, dst, name, st, rel);
+}
+
+static int copy_symlink(copyup_ctx *c, int src, int dst, const char *name, const struct stat *st,
+                        const char *rel)
+{
+  char target[4096];
+  ssize_t n = readlinkat(src, name, target, sizeof(target) - 1);
+  if (n < 0)
+    return copyup_fail(c, errno, "read the symlink", rel);
+  target[n] = '\0';
+  if (symlinkat(target, dst, name) < 0)
+    return copyup_fail(c, errno, "create the symlink", rel);
+  return copy_attrs(c, dst, name, st, rel);
+}
+
+/* Fifos, sockets, device nodes: made anew, as crun does.  A device node needs CAP_MKNOD in the
+ * initial user namespace: in a container of its own user namespace it is left out. */
+static int copy_special(copyup_ctx *c, int dst, const char *name, const struct stat *st, const char *rel)
+{
+  if (mknodat(dst, name, st->st_mode & S_IFMT, st->st_rdev) < 0) {
+    if (errno == EPERM && (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)))
+      return 0;
+    return copyup_fail(c, errno, "make", rel);
+  }
+  return copy_attrs(c, dst, name, st, rel);
+}
+
+static int copy_tree(copyup_ctx *c, int src, int dst, const char *rel, int depth);
+
+static int copy_dir(copyup_ctx *c, int src, int dst, const char *name, const struct stat *st, const char *rel,
+                    int depth)
+{
+  if (mkdirat(dst, name, 0700) < 0)
+    return copyup_fail(c, errno, "create", rel);
+  cleanup_close int sub_src = openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (sub_src < 0)
+    return copyup_fail(c, errno, "open", rel);
+  cleanup_close int sub_dst = openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (sub_dst < 0)
+    return copyup_fail(c, errno, "open the copy of", rel);
+  if (copy_tree(c, steal_fd(&sub_src), sub_dst, rel, depth + 1) < 0)
+    return -1;
+  return copy_attrs(c, dst, name, st, rel); /* last: the copies made inside changed its times */
+}
+
+static int copy_entry(copyup_ctx *c, int src, int dst, const char *name, const char *rel, int depth)
+{
+  struct stat st;
+  if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return copyup_fail(c, errno, "stat", rel);
+  switch (st.st_mode & S_IFMT) {
+  case S_IFDIR:
+    return copy_dir(c, src, dst, name, &st, rel, depth);
+  case S_IFREG:
+    return copy_regular(c, src, dst, name, &st, rel);
+  case S_IFLNK:
+    return copy_symlink(c, src, dst, name, &st, rel);
+  default:
+    return copy_special(c, dst, name, &st, rel);
+  }
+}
+
+/* Copy what the folder `src` (an fd this takes) holds into the folder `dst`. */
+static int copy_tree(copyup_ctx *c, int src, int dst, const char *rel, int depth)
+{
+  if (depth > COPYUP_MAX_DEPTH) {
+    close(src);
+    return copyup_fail(c, ELOOP, "more than " STRINGIFY(COPYUP_MAX_DEPTH) " folders deep at", rel);
+  }
+  DIR *d = fdopendir(src);
+  if (d == NULL) {
+    close(src);
+    return copyup_fail(c, errno, "read the folder", rel);
+  }
+  int r = 0;
+  for (;;) {
+    errno = 0;
+    struct dirent *e = readdir(d);
+    if (e == NULL) {
+      if (errno)
+        r = copyup_fail(c, errno, "read the folder", rel);
+      break;
+    }
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+      continue;
+    cleanup_free char *sub = xasprintf("%s/%s", rel, e->d_name);
+    if ((r = copy_entry(c, dirfd(d), dst, e->d_name, sub, depth)) < 0)
+      break;
+  }
+  closedir(d);
+  return r;
+}
+
+/* The tmpfs just mounted on `dest` gets the content, owner and mode of the folder it hides (`hidden`,
+ * opened before the mount).  An explicit mode= stays: the config said so. */
+static int tmpfs_copyup(int root_fd, const char *dest, int hidden, bool keep_mode, ocirt_error *err)
+{
+  copyup_ctx c = { .dest = dest, .err = err };
+  cleanup_close int top = open_in_root(root_fd, dest, O_RDONLY | O_DIRECTORY, 0);
+  if (top < 0)
+    return error_set(err, errno, "tmpcopyup: open the tmpfs on `%s`", dest);
+  struct stat st;
+  if (fstat(hidden, &st) < 0)
+    return copyup_fail(&c, errno, "stat", ".");
+  cleanup_close int src = openat(hidden, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (src < 0)
+    return copyup_fail(&c, errno, "open", ".");
+  if (copy_tree(&c, steal_fd(&src), top, ".", 0) < 0)
+    return -1;
+  if (fchown(top, st.st_uid, st.st_gid) < 0 && errno != EINVAL)
+    return copyup_fail(&c, errno, "chown", ".");
+  if (!keep_mode && fchmod(top, st.st_mode & 07777) < 0)
+    return copyup_fail(&c, errno, "chmod", ".");
+  return 0;
+}
+
+/* Whether the filesystem data has a mode= of its own. */
+static bool data_has_mode(const char *data)
+{
+  for (const char *p = data; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : "")
+    if (strncmp(p, "mode=", 5) == 0)
+      return true;
+  return false;
+}
 
 /* ---- one mount ------------------------------------------------------------------------------- */
 
@@ -433,12 +651,27 @@ static int mount_one(rootfs_context *ctx, size_t index, const oci_mount *m, ocir
   if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0)
     return mount_cgroup(ctx, m, &opts, dest_fd, err);
 
+  if (opts.idmap) {
+    /* The parent made the idmapped tree, with the privileges over the source's filesystem that a
+     * container in a user namespace no longer has (idmap.c): only the move is left here. */
+    int tree = ctx->idmap_fds ? ctx->idmap_fds[index] : -1;
+    if (!bind || tree < 0)
+      return error_set(err, 0, ".mounts[%zu].options: idmap and ridmap are for bind mounts only", index);
+    if (move_mount(tree, "", dest_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      return error_set(err, errno, "move the idmapped mount");
+    return finish_mount(ctx->root_fd, m->destination, opts.flags & ~MS_REMOUNT, &opts, err);
+  }
   if (bind) {
     unsigned long flags = MS_BIND | (opts.recursive ? MS_REC : 0);
     if (mount(FD_PATH(src_buf, src_fd), FD_PATH(dst_buf, dest_fd), NULL, flags, NULL) < 0)
       return error_set(err, errno, "bind");
     return finish_mount(ctx->root_fd, m->destination, opts.flags & ~MS_REMOUNT, &opts, err);
   }
+  /* tmpcopyup: the folder the tmpfs will hide, opened now (after the mount, its path is the tmpfs). */
+  cleanup_close int hidden = -1;
+  bool copyup = opts.tmpcopyup && strcmp(type, "tmpfs") == 0;
+  if (copyup && (hidden = openat(dest_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+    return error_set(err, errno, "tmpcopyup: open `%s` in the rootfs", m->destination);
   const char *source = m->source ? m->source : type;
   cleanup_free char *labeled = label_mount_data(type, data, ctx->spec->linux_ ? ctx->spec->linux_->mount_label : NULL);
   if (mount(source, FD_PATH(dst_buf, dest_fd), type, opts.flags, labeled ? labeled : data) < 0) {
@@ -455,6 +688,8 @@ static int mount_one(rootfs_context *ctx, size_t index, const oci_mount *m, ocir
                        type, data);
     return error_set(err, errno, "mount");
   }
+  if (copyup && tmpfs_copyup(ctx->root_fd, m->destination, hidden, data_has_mode(data), err) < 0)
+    return -1;
   return finish_mount(ctx->root_fd, m->destination, 0, &opts, err);
 }
 
@@ -728,15 +963,14 @@ int rootfs_pivot(rootfs_context *ctx, bool no_pivot, ocirt_error *err)
 
 void mount_option_names(char ***names, size_t *n)
 {
-  static const char *const handled_elsewhere[] = { "bind", "rbind", "tmpcopyup" };
   *names = NULL;
   *n = 0;
-  size_t total = COUNT(mount_flag_table) + COUNT(propagation_table) + COUNT(handled_elsewhere);
+  size_t total = COUNT(mount_flag_table) + COUNT(propagation_table) + COUNT(runtime_options);
   *names = xcalloc(total, sizeof(char *));
   for (size_t i = 0; i < COUNT(mount_flag_table); i++)
     (*names)[(*n)++] = xstrdup(mount_flag_table[i].name);
   for (size_t i = 0; i < COUNT(propagation_table); i++)
     (*names)[(*n)++] = xstrdup(propagation_table[i].name);
-  for (size_t i = 0; i < COUNT(handled_elsewhere); i++)
-    (*names)[(*n)++] = xstrdup(handled_elsewhere[i]);
+  for (size_t i = 0; i < COUNT(runtime_options); i++) /* the runtime's own: tmpcopyup, idmap... */
+    (*names)[(*n)++] = xstrdup(runtime_options[i]);
 }

@@ -20,6 +20,7 @@ typedef struct {
   const char *cgroup_path; /* the container's cgroup, for the `cgroup` mount */
   bool cgroup_ns;          /* the container has its own cgroup namespace */
   int root_fd;             /* opened by rootfs_prepare */
+  const int *idmap_fds;    /* per mount: the idmapped tree the parent made (idmap.h), or -1; may be NULL */
 } rootfs_context;
 
 /* Propagation, the rootfs bind, every mount of config.json, /dev. */
@@ -32,12 +33,16 @@ int rootfs_pivot(rootfs_context *ctx, bool no_pivot, ocirt_error *err);
 int rootfs_mkdir_in_root(int root_fd, const char *path, ocirt_error *err);
 
 /* Parse a mount option list into flags, propagation and data (unknown options become data). */
+enum { MOUNT_IDMAP_NONE, MOUNT_IDMAP_TOP, MOUNT_IDMAP_RECURSIVE };
+
 typedef struct {
   unsigned long flags;       /* MS_* for mount(2) */
   unsigned long propagation; /* MS_PRIVATE | MS_REC ... or 0 */
   uint64_t rec_set, rec_clr; /* MOUNT_ATTR_* for mount_setattr(AT_RECURSIVE): rro, rnosuid... */
   bool bind, recursive;
-  char *data; /* malloc'd, comma-joined, or NULL */
+  int tmpcopyup; /* 1: fill a tmpfs with what it hides (tmpcopyup); notmpcopyup sets 0: the last wins */
+  int idmap;     /* MOUNT_IDMAP_*: an idmapped bind mount (idmap: the top mount, ridmap: all of it) */
+  char *data;    /* malloc'd, comma-joined, or NULL */
 } mount_options;
 void mount_options_parse(char **options, size_t n, mount_options *out);
 /* Whether the runtime knows `option` (a flag, a recursive flag, a propagation, bind...); anything

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "runtime_features.h"
 #include "cgroup.h"
+#include "idmap.h"
 #include "namespaces.h"
 #include "rootfs.h"
 #include "seccomp_profile.h"
@@ -88,7 +89,7 @@ oci_features *features_build(void)
   l->selinux = enabled(access("/sys/fs/selinux/enforce", F_OK) == 0);
   l->intel_rdt = enabled(false);
   l->mount_extensions = xcalloc(1, sizeof(*l->mount_extensions));
-  l->mount_extensions->idmap = enabled(false);
+  l->mount_extensions->idmap = enabled(idmap_supported());
 
   size_t n_values = 0;
   strv_push(&f->annotations_keys, &f->annotations_len, "org.ocirt.version");
