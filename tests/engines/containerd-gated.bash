@@ -22,7 +22,7 @@ gated_limits() {
 }
 
 gated_pause() {
-  ctrun -d "$IMG" pau sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/n; sleep 0.05; done' >/dev/null
+  ctrun -d "$IMG" pau sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/n.new; mv /tmp/n.new /tmp/n; sleep 0.05; done' >/dev/null
   # the container's rootfs, as the shim mounted it in the bundle
   local n=$ENG_DIR/state/io.containerd.runtime.v2.task/$ENG_NS/pau/rootfs/tmp/n a b
   eng_wait test -s "$n"

@@ -29,7 +29,7 @@ gated_limits() {
 }
 
 gated_pause() {
-  prun -d --name pause "$IMG" sh -c 'i=0; while :; do i=$((i+1)); echo $i >/n; sleep 0.05; done' >/dev/null
+  prun -d --name pause "$IMG" sh -c 'i=0; while :; do i=$((i+1)); echo $i >/n.new; mv /n.new /n; sleep 0.05; done' >/dev/null
   local id a b
   id=$(cid pause)
   sleep 0.3
