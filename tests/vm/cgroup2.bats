@@ -93,12 +93,13 @@ cg() { cat "/sys/fs/cgroup/ocirt/$ID/$1"; }
   grep -qw pids /sys/fs/cgroup/cgroup.subtree_control || echo +pids >/sys/fs/cgroup/cgroup.subtree_control
   mkdir "$runner"
   echo 1 >"$runner/pids.max"
-  run --separate-stderr timeout 60 sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" --root "$3" create --bundle "$4" "$5"' \
-    sh "$runner" "$OCIRT" "$ROOT" "$BUNDLE" "$ID" </dev/null 3>&-
-  local events
+  # output to files: the waiting init keeps ocirt's stdout and stderr open
+  local rc=0 events err=$BATS_TEST_TMPDIR/create.err
+  timeout 60 sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" --root "$3" create --bundle "$4" "$5"' \
+    sh "$runner" "$OCIRT" "$ROOT" "$BUNDLE" "$ID" </dev/null >/dev/null 2>"$err" 3>&- || rc=$?
   events=$(cat "$runner/pids.events")
   rmdir "$runner"
-  expect_status 0
+  [ "$rc" -eq 0 ] || fail "create in a cgroup at its pids limit: status $rc: $(cat "$err")"
   [ "$(awk '$1 == "max" { print $2 }' <<<"$events")" -eq 0 ] || fail "the runner's pids limit was hit: $events"
   pid=$(state_field "$ID" pid)
   [ "$(cat "/proc/$pid/cgroup")" = "0::/ocirt/$ID" ] || fail "init's cgroup: $(cat "/proc/$pid/cgroup")"
