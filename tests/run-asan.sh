@@ -38,9 +38,9 @@ export UBSAN_OPTIONS="print_stacktrace=1:$common"
 export LSAN_OPTIONS="exitcode=86"
 
 # Not under ASan: the files that boot the qemu VM (their ocirt runs in the guest, minutes each), the
-# benchmark, the ones that build other trees (readme, features), and valgrind's (valgrind cannot run
-# a binary built with ASan).  The plain suite runs them; CI time (90 minutes) cannot hold them twice.
-not_under_asan=" vm.bats cgroup2-vm.bats dm.bats bench.bats readme.bats features.bats valgrind.bats "
+# benchmark, the ones that build other trees (readme, features, dist), and valgrind's (valgrind
+# cannot run an ASan binary).  The plain suite runs them; CI time (90 minutes) cannot hold them twice.
+not_under_asan=" vm.bats cgroup2-vm.bats dm.bats bench.bats readme.bats features.bats valgrind.bats dist.bats "
 files=("$@")
 if [ ${#files[@]} -eq 0 ]; then
   shopt -s nullglob
