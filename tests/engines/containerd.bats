@@ -69,32 +69,12 @@ setup_file() {
   ENG_NS=ocirt-engines-ctr-$$
   ENG_CGROUP=$ENG_NS
   export ENG_DIR ENG_NS ENG_CGROUP
-  cat >"$ENG_DIR/config.toml" <<EOF
-version = 2
-root = "$ENG_DIR/root"
-state = "$ENG_DIR/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.internal.v1.tracing"]
-[grpc]
-  address = "$ENG_DIR/c.sock"
-[ttrpc]
-  address = "$ENG_DIR/c.sock.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$ENG_DIR/opt"
-EOF
   eng_snapshot before
   # the shim's socket folder (/run/containerd/s) and ctr's fifos (/run/containerd/fifo) are fixed
   # paths: removed at the end when the suite made them
   [ -e /run/containerd ] || touch "$ENG_DIR/made-run-containerd"
-  containerd --config "$ENG_DIR/config.toml" >"$ENG_DIR/containerd.log" 2>&1 </dev/null 3>&- &
-  echo $! >"$ENG_DIR/containerd.pid"
-  eng_wait ct version >/dev/null 2>&1 || fail "containerd did not start: $(tail -5 "$ENG_DIR/containerd.log")"
+  eng_start_containerd "$ENG_DIR/root" "$ENG_DIR/state"
+  eng_wait ct version >/dev/null 2>&1 || fail "containerd does not answer: $(tail -5 "$ENG_DIR/containerd.log")"
   eng_busybox_rootfs "$ENG_DIR/rootfs"
   make_image_archive
   ct images import "$ENG_DIR/image.tar" >/dev/null

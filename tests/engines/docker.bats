@@ -97,30 +97,8 @@ setup_file() {
   [ -e /run/docker ] || touch "$ENG_DIR/made-run-docker"
   [ -e /etc/docker/key.json ] || touch "$ENG_DIR/made-docker-key"
   eng_snapshot before
-  # containerd: as containerd.bats runs it; its shims get TMPDIR (their process.json files) in ours
-  cat >"$ENG_DIR/config.toml" <<EOF
-version = 2
-root = "$ENG_DIR/croot"
-state = "$ENG_DIR/cstate"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.internal.v1.tracing"]
-[grpc]
-  address = "$ENG_DIR/c.sock"
-[ttrpc]
-  address = "$ENG_DIR/c.sock.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$ENG_DIR/opt"
-EOF
-  mkdir -p "$ENG_DIR/tmp"
-  TMPDIR=$ENG_DIR/tmp containerd --config "$ENG_DIR/config.toml" >"$ENG_DIR/containerd.log" 2>&1 </dev/null 3>&- &
-  echo $! >"$ENG_DIR/containerd.pid"
-  eng_wait test -S "$ENG_DIR/c.sock" || fail "containerd did not start: $(tail -5 "$ENG_DIR/containerd.log")"
+  # containerd: as containerd.bats runs it
+  eng_start_containerd "$ENG_DIR/croot" "$ENG_DIR/cstate"
   # dockerd: contrib/engines/docker-daemon.json (the snippet users install) with ocirt's path
   jq --arg o "$OCIRT" '.runtimes.ocirt.path = $o' "$(eng_repo)/contrib/engines/docker-daemon.json" \
     >"$ENG_DIR/daemon.json"

@@ -123,3 +123,32 @@ eng_wait() {
     sleep 0.2
   done
 }
+
+# eng_start_containerd ROOT STATE: a private containerd (no CRI plugin, no tracing) with ROOT and
+# STATE, on $ENG_DIR/c.sock, its pid in $ENG_DIR/containerd.pid, its log in $ENG_DIR/containerd.log;
+# it and its shims get TMPDIR (the shims' process.json files) in $ENG_DIR/tmp.
+eng_start_containerd() {
+  cat >"$ENG_DIR/config.toml" <<EOF
+version = 2
+root = "$1"
+state = "$2"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.aufs",
+  "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp",
+  "io.containerd.internal.v1.tracing"]
+[grpc]
+  address = "$ENG_DIR/c.sock"
+[ttrpc]
+  address = "$ENG_DIR/c.sock.ttrpc"
+[debug]
+  address = ""
+[metrics]
+  address = ""
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$ENG_DIR/opt"
+EOF
+  mkdir -p "$ENG_DIR/tmp"
+  TMPDIR=$ENG_DIR/tmp containerd --config "$ENG_DIR/config.toml" >"$ENG_DIR/containerd.log" 2>&1 </dev/null 3>&- &
+  echo $! >"$ENG_DIR/containerd.pid"
+  eng_wait test -S "$ENG_DIR/c.sock" || fail "containerd did not start: $(tail -5 "$ENG_DIR/containerd.log")"
+}
