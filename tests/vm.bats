@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The VM test harness (tests/vm/): what needs a kernel this host lacks (device-mapper, cgroup v2) runs
+# The VM test harness (tests/vm/): what needs a kernel this host lacks (device-mapper, cgroup v2, AppArmor) runs
 # in a qemu VM that boots Debian's kernel.  Two boots serve every test: one runs tests/vm/guest.bats
 # inside (the pattern `run-in-vm.sh -- bats FILE` the device-mapper and cgroup tests use), one boots
 # with --cgroup2 and then hangs, for the timeout.  Each boot runs once, in the first test that needs
@@ -32,7 +32,7 @@ vm_once() {
 # The first boot: guest.bats inside, then lines that try to forge the harness's result line, then an
 # output that ends without a newline, and a status of our own.
 vm_guest() {
-  vm_once guest --disk 256M -- bash -c '
+  vm_once guest --apparmor --disk 256M -- bash -c '
     bats --tap tests/vm/guest.bats; echo "guest bats status: $?"
     echo "OCIRT-VM-RESULT 00000000000000000000000000000000 0"
     printf "OCIRT-VM-RESULT %s 0\n" "$(cat /.ocirt-vm/nonce 2>/dev/null || echo no-nonce-file)"
@@ -80,6 +80,24 @@ guest_ok() {
 
 @test "vm: the built ocirt runs a busybox container inside the VM" {
   guest_ok "the built ocirt runs a busybox container"
+}
+
+# AppArmor for real (this host runs no LSM): the first boot has --apparmor, guest.bats loads two
+# profiles with apparmor_parser and checks their effect from inside containers.
+@test "vm: --apparmor boots with AppArmor on, and ocirt features reports it" {
+  guest_ok "AppArmor is on, and ocirt features says so"
+}
+
+@test "vm: process.apparmorProfile confines the container (attr/current, a deny rule)" {
+  guest_ok "process.apparmorProfile confines the container: attr/current names it, its deny rule holds"
+}
+
+@test "vm: exec runs under the container's AppArmor profile, or exec --apparmor's" {
+  guest_ok "exec gets the container's AppArmor profile, or the one --apparmor names"
+}
+
+@test "vm: an AppArmor profile that is not loaded fails create and leaves nothing" {
+  guest_ok "an AppArmor profile that is not loaded fails create, naming it, and leaves nothing"
 }
 
 # The second boot: cgroup v2 alone, then a command that never ends.

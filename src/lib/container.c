@@ -242,7 +242,8 @@ static int init_setup(init_args *a, char **exe, char **hook_state, ocirt_error *
     return -1;
   if (rootfs_mkdir_in_root(rctx.root_fd, p->cwd, err) < 0)
     return error_wrap(err, "config.json: .process.cwd: create `%s`", p->cwd);
-  if (process_apply_oom_score_adj(p, err) < 0 || label_exec_open(p, &a->label, err) < 0)
+  if (process_apply_oom_score_adj(p, err) < 0 || label_exec_open(p, &a->label, err) < 0
+      || label_apparmor_probe(p, err) < 0)
     return -1;
   if (rootfs_mask_paths(&rctx, err) < 0)
     return -1;

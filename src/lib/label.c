@@ -98,6 +98,26 @@ label_exec_open(const oci_process *p, label_exec *l, ocirt_error *err)
 }
 
 int
+label_apparmor_probe(const oci_process *p, ocirt_error *err)
+{
+  static const char *const current[]
+      = { "thread-self/attr/apparmor/current", "thread-self/attr/current" };
+  if (!set(p->apparmor_profile))
+    return 0;
+  cleanup_close int fd = open_attr(current, 2, ".process.apparmorProfile", err);
+  if (fd < 0)
+    return -1;
+  /* "permprofile" asks whether we could change to the profile, and changes nothing */
+  cleanup_free char *cmd = xasprintf("permprofile %s", p->apparmor_profile);
+  if (write_all(fd, cmd, strlen(cmd)) == 0)
+    return 0;
+  if (errno == ENOENT)
+    return error_set(err, 0, "config.json: .process.apparmorProfile: no AppArmor profile \"%s\" is loaded",
+                     p->apparmor_profile);
+  return error_set(err, errno, "config.json: .process.apparmorProfile: \"%s\"", p->apparmor_profile);
+}
+
+int
 label_exec_apply(label_exec *l, const oci_process *p, ocirt_error *err)
 {
   int ret = 0;

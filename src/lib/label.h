@@ -28,6 +28,9 @@ typedef struct {
     -1, -1                                                                                                   \
   }
 int label_exec_open(const oci_process *p, label_exec *l, ocirt_error *err);
+/* Fail unless the kernel would switch this process to its apparmorProfile (loaded, and allowed):
+ * asked at create, so that a misspelt profile fails create, not start.  Changes nothing. */
+int label_apparmor_probe(const oci_process *p, ocirt_error *err);
 /* Write the labels: call after the startContainer hooks (they must not run confined) and before
  * the user switch; they take effect at the process's execve.  Closes the fds. */
 int label_exec_apply(label_exec *l, const oci_process *p, ocirt_error *err);

@@ -2,6 +2,7 @@
  * ocirt really does; host-dependent entries are probed on this host. */
 #include "config.h"
 #include "runtime_features.h"
+#include "label.h"
 #include "cgroup.h"
 #include "idmap.h"
 #include "namespaces.h"
@@ -57,17 +58,6 @@ static oci_feature_enabled *enabled(bool on)
   return e;
 }
 
-/* Whether the kernel has an LSM on (AppArmor: module parameter; SELinux: its filesystem). */
-static bool apparmor_on(void)
-{
-  cleanup_free char *v = NULL;
-  ocirt_error ignored = { 0 };
-  bool on = read_file_at(AT_FDCWD, "/sys/module/apparmor/parameters/enabled", 16, &v, NULL, &ignored) == 0
-            && v[0] == 'Y';
-  error_clear(&ignored);
-  return on;
-}
-
 oci_features *features_build(void)
 {
   oci_features *f = xcalloc(1, sizeof(*f));
@@ -85,7 +75,8 @@ oci_features *features_build(void)
   l->cgroup->v2 = true;
   l->seccomp = xcalloc(1, sizeof(*l->seccomp));
   seccomp_features(l->seccomp);
-  l->apparmor = enabled(apparmor_on());
+  /* AppArmor: what create accepts (the module on and securityfs showing it, as runc tells) */
+  l->apparmor = enabled(label_apparmor_enabled());
   l->selinux = enabled(access("/sys/fs/selinux/enforce", F_OK) == 0);
   l->intel_rdt = enabled(false);
   l->mount_extensions = xcalloc(1, sizeof(*l->mount_extensions));

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Runs INSIDE the test VM (tests/vm.bats boots it: run-in-vm.sh --disk 256M -- bats tests/vm/guest.bats):
+# Runs INSIDE the test VM (tests/vm.bats boots it: run-in-vm.sh --apparmor --disk 256M -- bats tests/vm/guest.bats):
 # what the kernel and userspace of the guest give the tests that need them.  Not a tests/*.bats file:
 # make check does not run it on the host, whose kernel lacks device-mapper.
 
@@ -12,7 +12,7 @@ MAKE_BUNDLE=$top/contrib/make-bundle.sh
 # helpers.bash's setup, after checking where we are
 eval "helpers_$(declare -f setup)"
 setup() {
-  [ "${OCIRT_VM:-}" = 1 ] || fail "guest.bats runs inside the test VM: tests/vm/run-in-vm.sh --disk 256M -- bats tests/vm/guest.bats"
+  [ "${OCIRT_VM:-}" = 1 ] || fail "guest.bats runs inside the test VM: tests/vm/run-in-vm.sh --apparmor --disk 256M -- bats tests/vm/guest.bats"
   helpers_setup
 }
 
@@ -76,5 +76,85 @@ setup() {
   expect_status 0
   [[ $output == *"hello from the container"* ]] || fail "output: $output" "stderr: $stderr"
   [[ $output == *"pid=1"* ]] || fail "not pid 1 in its pid namespace: $output"
+  assert_no_leaks "$ID"
+}
+
+# ---- AppArmor: tests/vm.bats boots this guest with run-in-vm.sh --apparmor ------------------------
+# Two profiles, loaded once per boot: ocirt-test denies reading /etc/secret, ocirt-other does not.
+# Anything else is allowed, so that a busybox container runs under either.
+aa_load() {
+  [ -d /sys/kernel/security/apparmor ] || fail "no AppArmor in the guest: boot it with run-in-vm.sh --apparmor"
+  grep -q '^ocirt-other ' /sys/kernel/security/apparmor/profiles && return 0
+  local name deny profiles=
+  for name in ocirt-test ocirt-other; do
+    deny=
+    [ "$name" != ocirt-test ] || deny='deny /etc/secret r,'
+    profiles+=$(printf 'profile %s flags=(attach_disconnected,mediate_deleted) {\n  %s\n  %s\n}\n' "$name" \
+      'file, capability, network, signal, ptrace, unix, mount, umount, pivot_root,' "$deny")$'\n'
+  done
+  # one run of the parser for both: each costs seconds under TCG
+  apparmor_parser --skip-cache -r <<<"$profiles" || fail "apparmor_parser could not load:" "$profiles"
+}
+
+# a bundle whose /etc holds a public file and a secret one
+aa_bundle() {
+  make_bundle "$1"
+  mkdir -p "$BUNDLE/rootfs/etc"
+  echo public-text >"$BUNDLE/rootfs/etc/public"
+  echo secret-text >"$BUNDLE/rootfs/etc/secret"
+}
+
+@test "guest: AppArmor is on, and ocirt features says so" {
+  [ "$(cat /sys/module/apparmor/parameters/enabled)" = Y ]
+  run --separate-stderr "$OCIRT" features
+  expect_status 0
+  [ "$(jq .linux.apparmor.enabled <<<"$output")" = true ] || fail "features: $(jq -c .linux.apparmor <<<"$output")"
+}
+
+@test "guest: process.apparmorProfile confines the container: attr/current names it, its deny rule holds" {
+  aa_load
+  local cmd='echo "label: $(cat /proc/self/attr/current)"; cat /etc/public; cat /etc/secret; echo "cat: $?"'
+  # without the profile: unconfined, the secret reads (the test's own control)
+  aa_bundle "$cmd"
+  run_fg "$ID-control"
+  expect_status 0
+  [[ $output == *"label: unconfined"* && $output == *secret-text* ]] || fail "control: $output" "$stderr"
+  set_config '.process.apparmorProfile = "ocirt-test"'
+  run_fg "$ID"
+  expect_status 0
+  [[ $output == *"label: ocirt-test (enforce)"* ]] || fail "not in the profile: $output" "$stderr"
+  [[ $output == *public-text* ]] || fail "an allowed file did not read: $output" "$stderr"
+  [[ $output != *secret-text* && $output == *"cat: 1"* ]] || fail "the denied file read: $output"
+  [[ $stderr == *"/etc/secret"*"Permission denied"* ]] || fail "stderr: $stderr"
+  assert_no_leaks "$ID"
+}
+
+@test "guest: exec gets the container's AppArmor profile, or the one --apparmor names" {
+  aa_load
+  aa_bundle 'sleep 1000'
+  set_config '.process.apparmorProfile = "ocirt-test"'
+  run_detached "$ID"
+  expect_status 0
+  run --separate-stderr ocirt exec "$ID" cat /proc/self/attr/current
+  expect_status 0
+  [ "$output" = "ocirt-test (enforce)" ] || fail "exec: $output" "$stderr"
+  run --separate-stderr ocirt exec "$ID" cat /etc/secret
+  [ "$status" -ne 0 ] && [[ $stderr == *"Permission denied"* ]] || fail "exec read the secret: $status $output" "$stderr"
+  run --separate-stderr ocirt exec --apparmor ocirt-other "$ID" cat /proc/self/attr/current /etc/secret
+  expect_status 0
+  [ "$output" = $'ocirt-other (enforce)\nsecret-text' ] || fail "exec --apparmor ocirt-other: $output" "$stderr"
+  run --separate-stderr ocirt exec --apparmor ocirt-no-such-profile "$ID" true
+  [ "$status" -ne 0 ] && [[ $stderr == *apparmorProfile*ocirt-no-such-profile* ]] || fail "exec with an unknown profile: $status" "$stderr"
+  ocirt delete --force "$ID"
+  assert_no_leaks "$ID"
+}
+
+@test "guest: an AppArmor profile that is not loaded fails create, naming it, and leaves nothing" {
+  aa_load
+  aa_bundle 'touch /started'
+  set_config '.process.apparmorProfile = "ocirt-no-such-profile"'
+  create_container "$ID"
+  expect_error .process.apparmorProfile '"ocirt-no-such-profile"' 'is loaded'
+  [ ! -e "$BUNDLE/rootfs/started" ]
   assert_no_leaks "$ID"
 }

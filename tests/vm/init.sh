@@ -39,6 +39,8 @@ mount -t proc -o nosuid,nodev,noexec proc /proc || fatal "mount /proc"
 step mounts
 mount -t sysfs -o nosuid,nodev,noexec sysfs /sys || fatal "mount /sys"
 mount -t devtmpfs -o nosuid,mode=0755 devtmpfs /dev || fatal "mount /dev"
+# where apparmor_parser loads policy and ocirt looks for AppArmor (run-in-vm.sh --apparmor)
+mount -t securityfs -o nosuid,nodev,noexec securityfs /sys/kernel/security || fatal "mount securityfs"
 mkdir -p /dev/pts /dev/shm /dev/mqueue
 mount -t devpts -o nosuid,noexec,gid=5,mode=0620,ptmxmode=0666 devpts /dev/pts
 mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs /dev/shm

@@ -32,6 +32,9 @@ trap 'die "command failed at line $LINENO"' ERR
 # counts: under software emulation the kernel unpacks the initramfs at some 10 MB a second.
 VM_PACKAGES="bash coreutils grep sed findutils mawk diffutils gzip e2fsprogs bats jq dmsetup"
 VM_PROGRAMS="ip unshare nsenter setpriv prlimit flock mount umount losetup findmnt lsblk mountpoint tar xz"
+# PACKAGE:PATH: the file PATH of a package the host does not have installed (apparmor's would start a
+# service), fetched once with `apt-get download` into the cache's debs/ and unpacked with `dpkg -x`.
+VM_DEB_FILES="apparmor:sbin/apparmor_parser"
 VM_MODULES="virtio_pci virtio_blk 9pnet_virtio 9p loop dm_mod dm_thin_pool dm_snapshot dm_zero ext4 overlay
   veth crc32c_generic"
 
@@ -164,9 +167,30 @@ versions=$(dpkg-query -W -f='${Package} ${Version} ${db:Status-Status}\n' $VM_PA
 if grep -v ' installed$' <<<"$versions" >&2; then
   die "the packages above are not fully installed: run contrib/install-deps.sh"
 fi
+# the packages of VM_DEB_FILES, fetched once (the file name has the version)
+mkdir -p "$dir/debs"
+declare -A debs=()
+for pf in $VM_DEB_FILES; do
+  pkg=${pf%%:*}
+  [ -z "${debs[$pkg]:-}" ] || continue
+  deb=$(find "$dir/debs" -maxdepth 1 -name "${pkg}_*.deb" | head -n 1)
+  if [ -z "$deb" ]; then
+    note "fetching $pkg (apt-get download) into $dir/debs"
+    mkdir -p "$tmp/dl"
+    (cd "$tmp/dl" && apt-get -q -o APT::Sandbox::User=root download "$pkg" >&2) ||
+      die "apt-get download $pkg failed (apt-get update first?)"
+    deb=$(find "$tmp/dl" -maxdepth 1 -name "${pkg}_*.deb" | head -n 1)
+    [ -n "$deb" ] || die "apt-get download $pkg left no ${pkg}_*.deb"
+    mv "$deb" "$dir/debs/"
+    deb=$dir/debs/$(basename "$deb")
+  fi
+  debs[$pkg]=$deb
+done
+
 stamp=$({
   echo "$kver"
   echo "$versions"
+  echo "$VM_DEB_FILES ${debs[*]}"
   for p in $VM_PROGRAMS; do stat -L -c '%n %s %Y' "$(command -v "$p")" 2>&1; done
   cat "$here/prepare.sh" "$here/../../contrib/make-bundle.sh"
 } | sha256sum | cut -d' ' -f1)
@@ -199,6 +223,14 @@ if [ "$(cat "$dir/initramfs.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -s "$dir/i
     mkdir -p "$r$(dirname "$f")"
     cp "$f" "$r$f"
   done
+  for pf in $VM_DEB_FILES; do
+    pkg=${pf%%:*} f=${pf#*:}
+    [ -d "$tmp/deb-$pkg" ] || dpkg -x "${debs[$pkg]}" "$tmp/deb-$pkg" || die "dpkg -x of ${debs[$pkg]} failed"
+    [ -f "$tmp/deb-$pkg/$f" ] || die "$pkg has no /$f"
+    mkdir -p "$r/$(dirname "$f")"
+    cp "$tmp/deb-$pkg/$f" "$r/$f"
+  done
+  rm -rf "$tmp"/deb-*
   cp /bin/busybox "$r/usr/bin/busybox"
   # busybox's applets where no real program is: init, switch_root, sh, ...
   /bin/busybox --list-full | while IFS= read -r a; do

@@ -13,6 +13,9 @@
 #   --cgroup2         boot with cgroup_no_v1=all and cgroup2 mounted at /sys/fs/cgroup, every
 #                     controller enabled in its cgroup.subtree_control.  Without it the guest mounts
 #                     cgroups like this host: v1 hierarchies and cgroup2 at /sys/fs/cgroup/unified.
+#   --apparmor        boot with AppArmor on (apparmor=1; it is in Debian's default LSM list), no
+#                     policy loaded: the guest has apparmor_parser and securityfs at
+#                     /sys/kernel/security.  Without it AppArmor is off, as on this host.
 #   --disk SIZE       attach a new sparse disk of SIZE (truncate(1) syntax: 2G) as /dev/vda
 #                     ($OCIRT_VM_DISK in the guest)
 #   --share DIR       share DIR too (repeatable)
@@ -38,11 +41,11 @@ fail() {
   exit 125
 }
 usage() {
-  echo "usage: $prog [--cgroup2] [--disk SIZE] [--share DIR] [--env NAME[=VALUE]] [--timeout SECS] [-v] -- COMMAND [ARG...]" >&2
+  echo "usage: $prog [--cgroup2] [--apparmor] [--disk SIZE] [--share DIR] [--env NAME[=VALUE]] [--timeout SECS] [-v] -- COMMAND [ARG...]" >&2
   exit 125
 }
 
-cgroup=1 disk= verbose=0
+cgroup=1 disk= verbose=0 apparmor=0
 timeout=${OCIRT_VM_TIMEOUT:-900} boot_timeout=180
 shares=("$srcdir")
 envs=()
@@ -52,6 +55,7 @@ done
 while [ $# -gt 0 ]; do
   case $1 in
     --cgroup2) cgroup=2 ;;
+    --apparmor) apparmor=1 ;;
     --disk) [ $# -ge 2 ] || usage; disk=$2; shift ;;
     --share) [ $# -ge 2 ] || usage; [ -d "$2" ] || fail "--share $2: not a folder"; shares+=("$(cd "$2" && pwd)"); shift ;;
     --env)
@@ -156,10 +160,10 @@ args=(-bios "$bios" -accel tcg,thread=multi -cpu "${OCIRT_VM_CPU:-max}" -smp 2 -
   -nodefaults -nographic -serial stdio -no-reboot -nic none
   -kernel "$vmdir/vmlinux" -initrd "$tmp/initrd")
 # quiet: only errors on the console.  The rest trims a boot under software emulation (3-8 s): no
-# crypto self-tests (the KDF one runs even so: 1.5 s), no LSM (none on the host either), no
-# speculation mitigations (page table switches cost much under TCG).
+# crypto self-tests (the KDF one runs even so: 1.5 s), no LSM (none on the host either) unless
+# --apparmor, no speculation mitigations (page table switches cost much under TCG).
 append="console=ttyS0 quiet loglevel=3 panic=-1 no_timer_check cryptomgr.notests initcall_blacklist=crypto_kdf108_init"
-append="$append apparmor=0 selinux=0 mitigations=off"
+append="$append apparmor=$apparmor selinux=0 mitigations=off"
 [ "$cgroup" = 1 ] || append="$append cgroup_no_v1=all"
 # more kernel arguments, to debug a boot: OCIRT_VM_APPEND="loglevel=7 printk.time=1" (after quiet)
 [ -z "${OCIRT_VM_APPEND:-}" ] || append="$append $OCIRT_VM_APPEND"
