@@ -5,6 +5,9 @@
 
 load helpers
 
+# Two configures and a whole build, beside the rest of make check on two cores: minutes, not seconds.
+BATS_TEST_TIMEOUT=900
+
 @test "dist: make distcheck of the tree passes, and the tarball holds the tests, fault tests and fuzz targets" {
   local src=${OCIRT_SRCDIR:-$(repo)} work=$BATS_TEST_TMPDIR/tree
   command -v git >/dev/null || fail "git not found: this test copies the tree's files as git lists them"
@@ -14,7 +17,10 @@ load helpers
   (cd "$src" && git ls-files -z --cached --others --exclude-standard | xargs -0 tar -cf - --no-recursion) |
     tar -C "$work" -xf -
   cd "$work"
-  run timeout 600 bash -c './autogen.sh && ./configure && make -j2 distcheck TESTS=libocispec/tests/test-ocispec' </dev/null
+  # Its own make, not a part of make check's: without MAKEFLAGS it neither waits on the outer
+  # jobserver's slots nor falls back to one job when that jobserver's fds are closed.
+  run timeout 840 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+    bash -c './autogen.sh && ./configure && make -j2 distcheck TESTS=libocispec/tests/test-ocispec' </dev/null
   [ "$status" -eq 0 ] || fail "make distcheck failed (status $status):" "${output: -3000}"
   local tarball listing f
   tarball=$(ls ocirt-*.tar.gz)
