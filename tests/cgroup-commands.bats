@@ -6,6 +6,22 @@ load helpers
 
 cg() { cat "/sys/fs/cgroup/$1/ocirt/$ID/$2"; }
 
+# Cgroup parents a test makes for its own cgroupsPath (TEST_CGROUP_TOPS, paths under the hierarchies'
+# roots, unique to the test): removed after the test, also when it failed half-way.  Never inside
+# ocirt's shared "ocirt" parent: emptying that by hand would leave it behind (delete removes it
+# when its last container goes).
+eval "helpers_$(declare -f teardown)"
+teardown() {
+  local rc=0 top d
+  helpers_teardown || rc=$?
+  for top in ${TEST_CGROUP_TOPS:-}; do
+    for d in /sys/fs/cgroup/*/"$top"; do
+      [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+    done
+  done
+  return $rc
+}
+
 # A counter the container bumps every 50 ms in its rootfs.
 counter_bundle() {
   make_bundle 'i=0; while :; do i=$((i+1)); echo $i >/count.new; mv /count.new /count; sleep 0.05; done'
@@ -218,8 +234,9 @@ counter_bundle() {
 
 @test "cgroupsPath: absolute and relative paths, nested; delete removes the leaf" {
   make_bundle 'sleep 1000'
+  TEST_CGROUP_TOPS="$ID-cp"
   local p
-  for p in "/ocirt/$ID-cp/a/b" "ocirt/$ID-cp/rel"; do
+  for p in "/$ID-cp/a/b" "$ID-cp/rel"; do
     set_config --arg p "$p" '.linux.cgroupsPath = $p'
     run_detached "$ID"
     expect_status 0
@@ -235,9 +252,31 @@ counter_bundle() {
       [ ! -e "/sys/fs/cgroup/$d/${p#/}" ] || fail "$d/${p#/} is still there"
     done
   done
-  # the parents made for it are the container's own: remove them
-  for d in /sys/fs/cgroup/*/ocirt/"$ID"-cp; do
-    find "$d" -depth -type d -exec rmdir {} +
+  # delete removes the leaf only: the parents of a cgroupsPath are the caller's (teardown removes them)
+  [ -d "/sys/fs/cgroup/memory/$ID-cp/a" ] || fail "the parent $ID-cp/a went with the leaf"
+}
+
+# ocirt_parent_empty_somewhere: a hierarchy holds an "ocirt" parent with no container cgroup in it.
+ocirt_parent_empty_somewhere() {
+  local d
+  for d in /sys/fs/cgroup/*/ocirt; do
+    [ -d "$d" ] && [ -z "$(find "$d" -mindepth 1 -maxdepth 1 -type d)" ] && return 0
+  done
+  return 1
+}
+
+@test "default cgroupsPath: delete of the last container removes the shared ocirt parent" {
+  make_bundle 'sleep 1000'
+  run_detached "$ID"
+  expect_status 0
+  run --separate-stderr ocirt delete --force "$ID"
+  expect_status 0
+  # Containers of other suites running beside this one may come and go: an "ocirt" parent that
+  # holds none of them must be gone within a moment.
+  local deadline=$((SECONDS + 5))
+  while ocirt_parent_empty_somewhere; do
+    [ $SECONDS -lt $deadline ] || fail "an empty ocirt parent is left:" "$(ls -d /sys/fs/cgroup/*/ocirt)"
+    sleep 0.2
   done
 }
 
@@ -265,6 +304,7 @@ counter_bundle() {
   [ -z "$(ls -d /sys/fs/cgroup/*/"ocirt-$ID.scope" 2>/dev/null)" ]
   # a nested slice: each dash a level (the slices, unique to this test, are removed after)
   local s=ot$$r$RANDOM
+  TEST_CGROUP_TOPS="$s.slice"
   set_config --arg s "$s" '.linux.cgroupsPath = $s + "-x.slice:pre:name"'
   status=0
   timeout 20 "$OCIRT" --root "$ROOT" --systemd-cgroup run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/err" 3>&- || status=$?
@@ -274,7 +314,6 @@ counter_bundle() {
   run --separate-stderr ocirt delete --force "$ID"
   expect_status 0
   [ -z "$(ls -d /sys/fs/cgroup/*/"$s.slice/$s-x.slice/pre-name.scope" 2>/dev/null)" ]
-  rmdir /sys/fs/cgroup/*/"$s.slice/$s-x.slice" /sys/fs/cgroup/*/"$s.slice"
   # not of that form
   set_config '.linux.cgroupsPath = "just/a/path"'
   run --separate-stderr timeout 20 "$OCIRT" --root "$ROOT" --systemd-cgroup run --bundle "$BUNDLE" "$ID" </dev/null 3>&-
