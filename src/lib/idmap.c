@@ -1,5 +1,6 @@
 #include "config.h"
 #include "idmap.h"
+#include "namespaces.h"
 #include "rootfs.h"
 #include "utils.h"
 
@@ -17,28 +18,9 @@
 #define AT_RECURSIVE 0x8000
 #endif
 
-/* "containerID hostID size" lines, as uid_map and gid_map take them. */
-static char *map_text(oci_id_mapping **maps, size_t n)
-{
-  char *text = xstrdup("");
-  for (size_t i = 0; i < n; i++) {
-    char *next = xasprintf("%s%u %u %u\n", text, maps[i]->container_id, maps[i]->host_id, maps[i]->size);
-    free(text);
-    text = next;
-  }
-  return text;
-}
-
-static int write_map(pid_t pid, const char *file, const char *text, ocirt_error *err)
-{
-  char path[64];
-  snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, file);
-  return write_file_at(AT_FDCWD, path, text, err);
-}
-
 /* A user namespace carrying the mappings, held by a short-lived child: it unshares, says so, and
  * waits for EOF; we write its maps, keep a fd of its namespace, and reap it. */
-static int userns_with_maps(const char *uid_map, const char *gid_map, ocirt_error *err)
+static int userns_with_maps(oci_id_mapping **u, size_t nu, oci_id_mapping **g, size_t ng, ocirt_error *err)
 {
   int ready[2], hold[2];
   if (pipe2(ready, O_CLOEXEC) < 0)
@@ -67,7 +49,8 @@ static int userns_with_maps(const char *uid_map, const char *gid_map, ocirt_erro
   int ns = -1;
   if (TEMP_FAILURE_RETRY(read(ready_fd, &c, 1)) != 1)
     error_set(err, 0, "the helper could not make a user namespace");
-  else if (write_map(pid, "uid_map", uid_map, err) == 0 && write_map(pid, "gid_map", gid_map, err) == 0) {
+  else if (namespace_write_id_map(pid, "uid_map", "uidMappings", u, nu, err) == 0
+           && namespace_write_id_map(pid, "gid_map", "gidMappings", g, ng, err) == 0) {
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/ns/user", (int) pid);
     if ((ns = open(path, O_RDONLY | O_CLOEXEC)) < 0)
@@ -92,9 +75,7 @@ static int mount_userns(const oci_spec *spec, const oci_mount *m, ocirt_error *e
   if (nu == 0 || ng == 0)
     return error_set(err, 0, "no %s: neither on the mount nor in .linux (a user namespace's)",
                      nu == 0 ? "uidMappings" : "gidMappings");
-  cleanup_free char *uid_map = map_text(u, nu);
-  cleanup_free char *gid_map = map_text(g, ng);
-  return userns_with_maps(uid_map, gid_map, err);
+  return userns_with_maps(u, nu, g, ng, err);
 }
 
 /* What the kernel's refusals mean here. */
@@ -135,11 +116,23 @@ static int idmap_tree(const oci_spec *spec, const char *bundle, const oci_mount 
   return steal_fd(&tree);
 }
 
+/* Whether a mount names idmap or ridmap: a string compare per option, so that the mounts without
+ * (all of them, nearly always) cost create no option parse here; rootfs.c parses them once. */
+static bool wants_idmap(const oci_mount *m)
+{
+  for (size_t j = 0; j < m->options_len; j++)
+    if (strcmp(m->options[j], "idmap") == 0 || strcmp(m->options[j], "ridmap") == 0)
+      return true;
+  return false;
+}
+
 int idmap_trees_open(const oci_spec *spec, const char *bundle, int **fds, ocirt_error *err)
 {
   *fds = NULL;
   for (size_t i = 0; i < spec->mounts_len; i++) {
     const oci_mount *m = spec->mounts[i];
+    if (!wants_idmap(m))
+      continue;
     mount_options opts;
     mount_options_parse(m->options, m->options_len, &opts);
     free(opts.data);

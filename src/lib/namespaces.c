@@ -127,8 +127,8 @@ int namespace_join_paths(namespace_plan *plan, ocirt_error *err)
   return 0;
 }
 
-/* One write of all the lines: the kernel takes a map file only once, whole. */
-static int write_map(pid_t pid, const char *file, const char *field, oci_id_mapping **m, size_t n, ocirt_error *err)
+int namespace_write_id_map(pid_t pid, const char *file, const char *field, oci_id_mapping **m, size_t n,
+                           ocirt_error *err)
 {
   cleanup_free char *path = xasprintf("/proc/%d/%s", (int) pid, file);
   cleanup_free char *data = xstrdup("");
@@ -145,9 +145,12 @@ static int write_map(pid_t pid, const char *file, const char *field, oci_id_mapp
 
 int namespace_write_id_maps(pid_t pid, const oci_linux *linux_, ocirt_error *err)
 {
-  if (write_map(pid, "uid_map", ".linux.uidMappings", linux_->uid_mappings, linux_->uid_mappings_len, err) < 0)
+  if (namespace_write_id_map(pid, "uid_map", ".linux.uidMappings", linux_->uid_mappings, linux_->uid_mappings_len,
+                             err)
+      < 0)
     return -1;
-  return write_map(pid, "gid_map", ".linux.gidMappings", linux_->gid_mappings, linux_->gid_mappings_len, err);
+  return namespace_write_id_map(pid, "gid_map", ".linux.gidMappings", linux_->gid_mappings,
+                                linux_->gid_mappings_len, err);
 }
 
 int namespace_become_root(ocirt_error *err)

@@ -38,6 +38,10 @@ bool namespace_plan_has(const namespace_plan *plan, int clone_flag);
 bool namespace_plan_joins(const namespace_plan *plan);
 /* Join the namespaces given by path, the user namespace last; pid only for the children. */
 int namespace_join_paths(namespace_plan *plan, ocirt_error *err);
+/* Write the mappings (m, n) to /proc/PID/FILE (uid_map or gid_map) in one write, as the kernel takes
+ * a map file only once, whole; errors name `field`. */
+int namespace_write_id_map(pid_t pid, const char *file, const char *field, oci_id_mapping **m, size_t n,
+                           ocirt_error *err);
 /* Parent: write .linux.uidMappings / gidMappings to /proc/PID/{uid,gid}_map. */
 int namespace_write_id_maps(pid_t pid, const oci_linux *linux_, ocirt_error *err);
 /* Child, in its user namespace: become uid and gid 0 there (the mappings are written). */

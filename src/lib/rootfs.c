@@ -83,8 +83,9 @@ static const struct {
   { "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
 };
 
-/* Options the runtime itself acts on (or leaves to the engine); never passed to the kernel. */
-static const char *const runtime_options[] = { "bind", "rbind", "tmpcopyup", "notmpcopyup", "idmap", "ridmap" };
+/* Options the runtime itself acts on, never passed to the kernel: bind and rbind (the kind of
+ * mount), and those of the table below. */
+static const char *const runtime_options[] = { "bind", "rbind" };
 
 /* Runtime options that choose a value of mount_options: the last one given wins. */
 static const struct {
@@ -120,6 +121,9 @@ bool mount_option_known(const char *o)
       return true;
   for (size_t j = 0; j < COUNT(runtime_options); j++)
     if (strcmp(o, runtime_options[j]) == 0)
+      return true;
+  for (size_t j = 0; j < COUNT(runtime_choice_table); j++)
+    if (strcmp(o, runtime_choice_table[j].name) == 0)
       return true;
   return propagation_flag(o) != 0;
 }
@@ -965,12 +969,15 @@ void mount_option_names(char ***names, size_t *n)
 {
   *names = NULL;
   *n = 0;
-  size_t total = COUNT(mount_flag_table) + COUNT(propagation_table) + COUNT(runtime_options);
+  size_t total = COUNT(mount_flag_table) + COUNT(propagation_table) + COUNT(runtime_options)
+                 + COUNT(runtime_choice_table);
   *names = xcalloc(total, sizeof(char *));
   for (size_t i = 0; i < COUNT(mount_flag_table); i++)
     (*names)[(*n)++] = xstrdup(mount_flag_table[i].name);
   for (size_t i = 0; i < COUNT(propagation_table); i++)
     (*names)[(*n)++] = xstrdup(propagation_table[i].name);
-  for (size_t i = 0; i < COUNT(runtime_options); i++) /* the runtime's own: tmpcopyup, idmap... */
+  for (size_t i = 0; i < COUNT(runtime_options); i++) /* the runtime's own */
     (*names)[(*n)++] = xstrdup(runtime_options[i]);
+  for (size_t i = 0; i < COUNT(runtime_choice_table); i++)
+    (*names)[(*n)++] = xstrdup(runtime_choice_table[i].name);
 }

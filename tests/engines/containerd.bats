@@ -80,20 +80,6 @@ setup_file() {
   ct images import "$ENG_DIR/image.tar" >/dev/null
 }
 
-# stop_containerd: TERM, then KILL after 5 s.
-stop_containerd() {
-  local pid
-  pid=$(cat "$ENG_DIR/containerd.pid" 2>/dev/null) || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  # (not our child once setup_file has returned: a zombie nobody reaps counts as gone)
-  local deadline=$((SECONDS + 5))
-  while eng_alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  deadline=$((SECONDS + 5))
-  while eng_alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
-  return 0
-}
-
 teardown_file() {
   [ -n "${ENG_DIR:-}" ] && [ -d "$ENG_DIR" ] || return 0
   local c p
@@ -102,7 +88,7 @@ teardown_file() {
     ct t rm -f "$c" >/dev/null 2>&1
     ct c rm "$c" >/dev/null 2>&1
   done
-  stop_containerd
+  eng_stop_pid containerd
   for p in $(eng_procs); do kill -KILL "$p" 2>/dev/null; done
   eng_umount_all
   eng_remove_cgroups
@@ -334,7 +320,7 @@ EOF
   state=$(ls -A "$ENG_DIR/runc/$ENG_NS" 2>/dev/null | grep -vx '\.seccomp@cache' || true)
   [ -z "$state" ] || leaks+=("ocirt state: $state")
   [ ${#leaks[@]} -eq 0 ] || fail "left behind:" "${leaks[@]}"
-  stop_containerd
+  eng_stop_pid containerd
   [ -z "$(eng_procs)" ] || fail "processes after containerd stopped: $(eng_procs)"
   if [ -e "$ENG_DIR/made-run-containerd" ]; then
     [ -z "$(find /run/containerd -type s -o -type p)" ] || fail "sockets or fifos: $(find /run/containerd)"

@@ -107,7 +107,7 @@ setup_file() {
   if ! start_dockerd "$driver"; then
     [ "$driver" != vfs ] || fail "dockerd did not start: $(tail -5 "$ENG_DIR/dockerd.log")"
     # (a dockerd that failed leaves its pidfile and its data-root bound on itself)
-    stop_pid dockerd
+    eng_stop_pid dockerd 15
     eng_umount_all
     rm -f "$ENG_DIR/d.pid"
     start_dockerd vfs || fail "dockerd did not start: $(tail -5 "$ENG_DIR/dockerd.log")"
@@ -118,27 +118,13 @@ setup_file() {
     "$ENG_DIR/busybox.tar" "$IMG" >/dev/null
 }
 
-# stop_pid NAME: TERM the process of $ENG_DIR/NAME.pid, then KILL after 15 s.
-stop_pid() {
-  local pid deadline
-  pid=$(cat "$ENG_DIR/$1.pid" 2>/dev/null) || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  # (not our child once setup_file has returned: a zombie nobody reaps counts as gone)
-  deadline=$((SECONDS + 15))
-  while eng_alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  deadline=$((SECONDS + 5))
-  while eng_alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
-  return 0
-}
-
 teardown_file() {
   [ -n "${ENG_DIR:-}" ] && [ -d "$ENG_DIR" ] || return 0
   local ids p
   mapfile -t ids < <(dk ps -aq 2>/dev/null)
   [ ${#ids[@]} -eq 0 ] || dk rm -f "${ids[@]}" >/dev/null 2>&1
-  stop_pid dockerd
-  stop_pid containerd
+  eng_stop_pid dockerd 15
+  eng_stop_pid containerd 15
   for p in $(eng_procs); do kill -KILL "$p" 2>/dev/null; done
   eng_umount_all
   eng_remove_cgroups
@@ -455,8 +441,8 @@ EOF
   [ -z "$(runtime_state)" ] || leaks+=("ocirt state in $RT_ROOT: $(runtime_state)")
   [ -z "$(ls -A "$ENG_DIR/tmp")" ] || leaks+=("shim files: $(ls -A "$ENG_DIR/tmp")")
   [ ${#leaks[@]} -eq 0 ] || fail "left behind:" "${leaks[@]}"
-  stop_pid dockerd
-  stop_pid containerd
+  eng_stop_pid dockerd 15
+  eng_stop_pid containerd 15
   [ -z "$(eng_procs)" ] || fail "processes after dockerd and containerd stopped: $(eng_procs)"
   umount "$ENG_DIR/x/netns/default" 2>/dev/null || true
   [ -z "$(eng_mounts)" ] || fail "mounts: $(eng_mounts)"

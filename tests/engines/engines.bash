@@ -152,3 +152,18 @@ EOF
   echo $! >"$ENG_DIR/containerd.pid"
   eng_wait test -S "$ENG_DIR/c.sock" || fail "containerd did not start: $(tail -5 "$ENG_DIR/containerd.log")"
 }
+
+# eng_stop_pid NAME [GRACE]: TERM the process of $ENG_DIR/NAME.pid, KILL it after GRACE seconds
+# (default 5), and wait (bounded) until it is gone.
+eng_stop_pid() {
+  local pid deadline
+  pid=$(cat "$ENG_DIR/$1.pid" 2>/dev/null) || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  # (not our child once setup_file has returned: a zombie nobody reaps counts as gone)
+  deadline=$((SECONDS + ${2:-5}))
+  while eng_alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  deadline=$((SECONDS + 5))
+  while eng_alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
+  return 0
+}
