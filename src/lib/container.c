@@ -1163,8 +1163,9 @@ int container_run(const ocirt_runtime *rt, const char *id, const create_options 
   pid_t pid = c.pid;
   c.pid = -1; /* from here the container is a real one: delete, not create_undo, removes it */
   cleanup_close int master = -1; /* foreground with a terminal: the init sent it before READY */
-  if ((c.tty.parent_fd >= 0 && terminal_recv_fd(c.tty.parent_fd, &master, NULL, err) < 0)
-      || start_locked(&c.state, c.cfg.spec, err) < 0) {
+  if (c.tty.parent_fd >= 0 && terminal_recv_fd(c.tty.parent_fd, &master, NULL, err) == 0)
+    terminal_copy_size(STDIN_FILENO, master); /* before start: the program's first look sees it */
+  if ((c.tty.parent_fd >= 0 && master < 0) || start_locked(&c.state, c.cfg.spec, err) < 0) {
     error_wrap(err, "run %s", id);
     cleanup_error ocirt_error ignored = { 0 };
     delete_locked(rt, &c.state, true, false, &ignored);
